@@ -1,0 +1,39 @@
+#ifndef CEMBER_SHIMS_H
+#define CEMBER_SHIMS_H
+
+// Thread-local slots used by Ember's scheduler. Swift has no native
+// thread-local storage, and pthread_getspecific costs a call on every send;
+// these compile to a single %fs-relative load.
+
+/// The scheduler worker running on this thread, or NULL on foreign threads.
+/// Set once by the worker thread itself before its run loop starts.
+extern __thread void *_Nullable ember_tls_worker;
+
+static inline void *_Nullable ember_current_worker(void) { return ember_tls_worker; }
+static inline void ember_set_current_worker(void *_Nullable worker) { ember_tls_worker = worker; }
+
+/// Set just before a process voluntarily yields, so that the scheduler puts
+/// the job it is about to receive at the back of the run queue instead of in
+/// the "run next" slot.
+extern __thread int ember_tls_yielding;
+
+static inline int ember_take_yielding(void) { int y = ember_tls_yielding; ember_tls_yielding = 0; return y; }
+static inline void ember_set_yielding(void) { ember_tls_yielding = 1; }
+
+/// The exit propagation running on this thread, if any: exits that cascade
+/// through links are queued here instead of recursing (a chain of 100,000
+/// linked processes must not overflow the stack).
+extern __thread void *_Nullable ember_tls_propagation;
+
+static inline void *_Nullable ember_current_propagation(void) { return ember_tls_propagation; }
+static inline void ember_set_current_propagation(void *_Nullable p) { ember_tls_propagation = p; }
+
+static inline void ember_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#endif

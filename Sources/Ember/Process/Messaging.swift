@@ -1,0 +1,98 @@
+/// Sends `message` to `pid` and returns the message, like Elixir's `send/2`.
+///
+/// Sending never blocks and never fails: a message to a process that has
+/// exited (or never existed) is silently dropped. Messages from one process
+/// to another arrive in the order they were sent.
+///
+/// ```swift
+/// send(parent, (Atom("hello"), try Pid.current))
+/// ```
+@discardableResult
+public func send<Message: Sendable>(_ pid: Pid, _ message: Message) -> Message {
+    if let sender = ProcessCell.current, !sender.isAlive {
+        // A killed process is dead for everyone at once, even before its code
+        // reaches a suspension point: what it sends now goes nowhere.
+        return message
+    }
+    pid.cell?.deliver(message)
+    return message
+}
+
+/// Sends `message` to the process registered as `name`.
+///
+/// - Throws: ``ProcessError/unknownName(_:)`` if no process has that name,
+///   as Elixir raises for `send(:unknown, msg)`.
+@discardableResult
+public func send<Message: Sendable>(_ name: Atom, _ message: Message) throws(ProcessError) -> Message {
+    guard let pid = whereis(name) else { throw .unknownName(name) }
+    return send(pid, message)
+}
+
+/// Waits for the first message, oldest first, of type `Message` for which
+/// `match` returns a value, and returns that value. Every other message stays
+/// in the mailbox, in order.
+///
+/// The matcher plays the role of Elixir's patterns: return nil for "not this
+/// one". Swift's `switch` matches enum cases, tuples and literals:
+///
+/// ```swift
+/// let text = try await receive { (message: (Atom, String)) -> String? in
+///     switch message {
+///     case ("hello", let text): text
+///     case ("world", _): "won't match"
+///     default: nil
+///     }
+/// }
+/// ```
+///
+/// - Throws: ``ProcessError/notInProcess(_:)`` outside a process; the
+///   process's ``ExitReason`` if it is killed (or exits through a signal)
+///   while waiting, so its code unwinds; and whatever `match` throws.
+public func receive<Message, Result>(
+    _ match: (Message) throws -> Result?
+) async throws -> Result {
+    let cell = try ProcessCell.required("receive")
+    return try await cell.receive(timeout: .infinity) { message in
+        guard let typed = message as? Message else { return nil }
+        return try match(typed)
+    }!
+}
+
+/// Like ``receive(_:)``, giving up after `timeout` (Elixir's `after`):
+/// returns nil if no message matched in time. `after: 0` only looks at the
+/// messages already there; ``Timeout/infinity`` waits for ever.
+///
+/// ```swift
+/// let result = try await receive(after: 1_000) { (m: (Atom, String)) -> String? in
+///     m.0 == "hello" ? m.1 : nil
+/// } ?? "nothing after 1s"
+/// ```
+public func receive<Message, Result>(
+    after timeout: Timeout,
+    _ match: (Message) throws -> Result?
+) async throws -> Result? {
+    let cell = try ProcessCell.required("receive")
+    return try await cell.receive(timeout: timeout) { message in
+        guard let typed = message as? Message else { return nil }
+        return try match(typed)
+    }
+}
+
+/// Receives the next message of type `Message`, whatever its value.
+public func receive<Message>(_ type: Message.Type) async throws -> Message {
+    try await receive { (message: Message) in message }
+}
+
+/// Receives the next message of type `Message`, or nil after `timeout`.
+public func receive<Message>(_ type: Message.Type, after timeout: Timeout) async throws -> Message? {
+    try await receive(after: timeout) { (message: Message) in message }
+}
+
+/// Removes and returns every message in the calling process's mailbox, in
+/// order (iex's `flush/0`, which prints them).
+///
+/// - Throws: ``ProcessError/notInProcess(_:)`` outside a process.
+@discardableResult
+public func flush() throws(ProcessError) -> [any Sendable] {
+    try ProcessCell.required("flush").takeAll()
+}

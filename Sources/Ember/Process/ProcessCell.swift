@@ -1,0 +1,222 @@
+import DequeModule
+import Synchronization
+
+/// Why a suspended receiver was resumed.
+enum Wake: Sendable {
+    /// Look at the mailbox again (a message arrived, or the wait was refused).
+    case retry
+    /// The receive's timeout fired.
+    case timeout
+    /// The process exited while waiting (killed or hit by an exit signal).
+    case exited
+}
+
+/// Where and by whom a process was started, for crash reports.
+struct SpawnOrigin: Sendable {
+    let parent: Pid?
+    let file: StaticString
+    let line: UInt
+    let function: String
+}
+
+/// The runtime's side of one process: its state machine behind a lock, and
+/// the mailbox part private to the process itself.
+///
+/// Storage rules:
+/// - `state` is shared: any thread may deliver, signal or inspect, under its lock.
+/// - `saved`, `receiveCounter` and `budget` belong to the process's own task:
+///   only code running as this process touches them (a task runs on one thread
+///   at a time, and suspension points order its accesses).
+final class ProcessCell: @unchecked Sendable, TimerTarget {
+    // @unchecked Sendable: see the storage rules above.
+    typealias Waiter = UnsafeContinuation<Wake, Never>
+
+    /// The process the current task runs as.
+    @TaskLocal static var current: ProcessCell?
+
+    /// Receives between two voluntary yields (Erlang counts reductions).
+    static let receiveBudget = 200
+
+    let id: UInt32
+    let serial: UInt32
+    let origin: SpawnOrigin
+    let state = Mutex(ProcessState<Waiter>())
+    /// Mirrors `state.isAlive` for lock-free reads.
+    private let alive = Atomic<Bool>(true)
+
+    /// Messages the process has taken from `state.incoming` and not yet consumed.
+    var saved = Deque<any Sendable>()
+    /// `saved.count`, published for ``Pid/info()`` calls from other processes.
+    private let savedCount = Atomic<Int>(0)
+    private var receiveCounter: UInt64 = 0
+    private var budget = ProcessCell.receiveBudget
+
+    init(id: UInt32, serial: UInt32, origin: SpawnOrigin) {
+        self.id = id
+        self.serial = serial
+        self.origin = origin
+    }
+
+    var pid: Pid { Pid(cell: self) }
+    var isAlive: Bool { alive.load(ordering: .acquiring) }
+
+    // MARK: Signals from anywhere
+
+    func deliver(_ message: any Sendable) {
+        let waiter = state.withLock { $0.deliver(message) }
+        waiter?.resume(returning: .retry)
+    }
+
+    func exitSignal(from sender: Pid, reason: ExitReason, kind: ExitSignalKind) {
+        let outcome = state.withLock { $0.receiveExitSignal(from: sender, reason: reason, kind: kind, me: pid) }
+        switch outcome {
+        case .ignored: break
+        case .delivered(let waiter): waiter?.resume(returning: .retry)
+        case .exited(let departure): depart(departure)
+        }
+    }
+
+    /// Ends the process with `reason` unless it already ended. Returns false if it had.
+    @discardableResult
+    func terminate(_ reason: ExitReason) -> Bool {
+        guard let departure = state.withLock({ $0.exit(reason) }) else { return false }
+        depart(departure)
+        return true
+    }
+
+    func timerFired(token: UInt64) {
+        let waiter = state.withLock { $0.timerFired(token: token) }
+        waiter?.resume(returning: .timeout)
+    }
+
+    /// Carries out a departure: the process is dead for everyone from here on.
+    private func depart(_ departure: Departure<Waiter>) {
+        alive.store(false, ordering: .releasing)
+        Runtime.shared.processDidExit(self, departure)
+        departure.waiter?.resume(returning: .exited)
+        departure.task?.cancel()
+    }
+
+    /// Hands the process its task; cancels it at once if the process already
+    /// died (it can be killed before its task exists).
+    func attach(_ task: Swift.Task<Void, Never>) {
+        let dead = state.withLock { state -> Bool in
+            guard state.isAlive else { return true }
+            state.task = task
+            return false
+        }
+        if dead { task.cancel() }
+    }
+
+    // MARK: The process's own side
+
+    /// The body of the process's task.
+    func run(_ body: @escaping @Sendable () async throws -> Void) async {
+        var reason = ExitReason.normal
+        var crash: (any Error)?
+        do {
+            try await ProcessCell.$current.withValue(self) { try await body() }
+        } catch let exit as ExitReason {
+            reason = exit
+        } catch {
+            reason = .error(error)
+            crash = error
+        }
+        saved = []
+        if let departure = state.withLock({ $0.exit(reason) }) {
+            if let crash { CrashReport.log(process: self, error: crash) }
+            depart(departure)
+        }
+    }
+
+    /// Selective receive: returns the first message, oldest first, for which
+    /// `match` returns a value, leaving the others in order. Returns nil when
+    /// `timeout` passes first. Throws the exit reason if the process is dead.
+    func receive<R>(timeout: Timeout, _ match: (any Sendable) throws -> R?) async throws -> R? {
+        budget -= 1
+        if budget <= 0 {
+            budget = Self.receiveBudget
+            await Scheduler.yield()
+        }
+        var timer: Timer?
+        defer { timer?.cancel() }
+        var token: UInt64 = 0
+        var scanned = 0
+        while true {
+            while scanned < saved.count {
+                if let result = try match(saved[scanned]) {
+                    saved.remove(at: scanned)
+                    savedCount.store(saved.count, ordering: .relaxed)
+                    return result
+                }
+                scanned += 1
+            }
+            if takeArrivals() { continue }
+            if !isAlive { throw exitReasonOrKilled() }
+            guard let nanoseconds = timeout.nanoseconds else {
+                // Infinity: wait without a timer.
+                if await suspend(token: 0) == .exited { throw exitReasonOrKilled() }
+                continue
+            }
+            if nanoseconds == 0 { return nil }
+            if timer == nil {
+                receiveCounter &+= 1
+                token = receiveCounter
+                timer = Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: token)
+            }
+            switch await suspend(token: token) {
+            case .retry: continue
+            case .timeout: return nil
+            case .exited: throw exitReasonOrKilled()
+            }
+        }
+    }
+
+    private func suspend(token: UInt64) async -> Wake {
+        await withUnsafeContinuation { (continuation: Waiter) in
+            // The continuation is resumed exactly once: by whoever takes it out
+            // of `state` under the lock, or here if `wait` refuses it.
+            let waiting = state.withLock { $0.wait(continuation, token: token) }
+            if !waiting {
+                let fired = state.withLock { token != 0 && $0.firedTimer == token && $0.isAlive && $0.incomingCount == 0 }
+                continuation.resume(returning: fired ? .timeout : .retry)
+            }
+        }
+    }
+
+    /// Moves arrived messages behind the ones already set aside. Returns false
+    /// if nothing had arrived.
+    @discardableResult
+    private func takeArrivals() -> Bool {
+        guard let arrived = state.withLock({ $0.takeIncoming() }) else { return false }
+        if saved.isEmpty { saved = arrived } else { saved.append(contentsOf: arrived) }
+        savedCount.store(saved.count, ordering: .relaxed)
+        return true
+    }
+
+    /// Messages waiting in the mailbox, whether or not the process has looked at them.
+    var messageQueueLength: Int {
+        savedCount.load(ordering: .relaxed) + state.withLock { $0.incomingCount }
+    }
+
+    private func exitReasonOrKilled() -> ExitReason {
+        state.withLock { $0.exitReason } ?? .killed
+    }
+
+    /// Removes every message, waiting or arrived, and returns them in order.
+    func takeAll() -> [any Sendable] {
+        takeArrivals()
+        defer {
+            saved.removeAll()
+            savedCount.store(0, ordering: .relaxed)
+        }
+        return Array(saved)
+    }
+
+    /// Removes waiting messages that satisfy `predicate`.
+    func removeMessages(where predicate: @Sendable (any Sendable) -> Bool) {
+        saved.removeAll(where: predicate)
+        savedCount.store(saved.count, ordering: .relaxed)
+        state.withLock { $0.removeIncoming(where: predicate) }
+    }
+}

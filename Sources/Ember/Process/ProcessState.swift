@@ -1,0 +1,180 @@
+import DequeModule
+
+/// How an exit signal was sent: by a linked process that exited, or
+/// explicitly with ``Pid/exit(_:)``. The rules differ (DESIGN.md section 3).
+enum ExitSignalKind: Sendable {
+    case link
+    case exit
+}
+
+/// Everything a process leaves behind when it exits: the relations that must
+/// now be told, the waiter to wake, the task to cancel.
+struct Departure<Waiter> {
+    let reason: ExitReason
+    let links: Set<Pid>
+    let monitoredBy: [Reference: Pid]
+    let monitoring: [Reference: Pid]
+    let name: Atom?
+    let waiter: Waiter?
+    let task: Swift.Task<Void, Never>?
+}
+
+/// The state of one process that other processes can touch: mailbox arrivals,
+/// the suspended receiver, links, monitors, its name and its life.
+///
+/// A pure state machine: each transition returns what the caller must do
+/// (wake a waiter, notify relations) once the lock around it is released.
+/// Generic over the waiter so that its rules are tested synchronously.
+struct ProcessState<Waiter> {
+    /// nil while the process is alive.
+    private(set) var exitReason: ExitReason?
+    /// Messages that arrived since the process last looked.
+    private(set) var incoming = Deque<any Sendable>()
+    /// The suspended receiver, if the process is blocked in `receive`.
+    private(set) var waiter: Waiter?
+    /// The token of the last receive timeout that fired.
+    private(set) var firedTimer: UInt64 = 0
+    var trapsExits = false
+    private(set) var links: Set<Pid> = []
+    /// Monitors others hold on this process.
+    private(set) var monitoredBy: [Reference: Pid] = [:]
+    /// Monitors this process holds on others.
+    private(set) var monitoring: [Reference: Pid] = [:]
+    var name: Atom?
+    var task: Swift.Task<Void, Never>?
+
+    var isAlive: Bool { exitReason == nil }
+    var isWaiting: Bool { waiter != nil }
+
+    // MARK: Messages
+
+    /// Appends a message. Returns the waiter to wake, if any. Messages to a
+    /// dead process are dropped.
+    mutating func deliver(_ message: any Sendable) -> Waiter? {
+        guard isAlive else { return nil }
+        incoming.append(message)
+        return takeWaiter()
+    }
+
+    /// Takes every message that arrived since the last call, oldest first.
+    mutating func takeIncoming() -> Deque<any Sendable>? {
+        if incoming.isEmpty { return nil }
+        defer { incoming = Deque() }
+        return incoming
+    }
+
+    /// Removes arrived messages that satisfy `predicate` (used by demonitor's flush).
+    mutating func removeIncoming(where predicate: (any Sendable) -> Bool) {
+        incoming.removeAll(where: predicate)
+    }
+
+    var incomingCount: Int { incoming.count }
+
+    /// Registers the receiver as waiting. Returns false, and registers
+    /// nothing, if it must not suspend: a message arrived, the timeout with
+    /// `token` already fired, or the process is dead.
+    mutating func wait(_ waiter: Waiter, token: UInt64) -> Bool {
+        guard isAlive, incoming.isEmpty, token == 0 || firedTimer != token else { return false }
+        self.waiter = waiter
+        return true
+    }
+
+    /// A receive timeout fired. Returns the waiter to wake, if it is still waiting.
+    mutating func timerFired(token: UInt64) -> Waiter? {
+        firedTimer = token
+        return takeWaiter()
+    }
+
+    private mutating func takeWaiter() -> Waiter? {
+        defer { waiter = nil }
+        return waiter
+    }
+
+    // MARK: Exit signals
+
+    enum SignalOutcome {
+        /// Nothing happens (dropped or ignored).
+        case ignored
+        /// The signal became an ``ExitMessage``; wake this waiter, if any.
+        case delivered(Waiter?)
+        /// The process exits.
+        case exited(Departure<Waiter>)
+    }
+
+    /// Applies an exit signal with the rules of DESIGN.md section 3.
+    mutating func receiveExitSignal(from sender: Pid, reason: ExitReason, kind: ExitSignalKind, me: Pid) -> SignalOutcome {
+        guard isAlive else { return .ignored }
+        switch kind {
+        case .link:
+            // A link signal is only honoured while the link exists: signals in
+            // flight when `unlink` was called are dropped.
+            guard links.remove(sender) != nil else { return .ignored }
+            if trapsExits { return .delivered(deliver(ExitMessage(from: sender, reason: reason))) }
+            if reason == .normal { return .ignored }
+            return .exited(exit(reason)!)
+        case .exit:
+            if reason == .kill { return .exited(exit(.killed)!) }
+            if sender == me && reason == .normal { return .exited(exit(.normal)!) }
+            if trapsExits { return .delivered(deliver(ExitMessage(from: sender, reason: reason))) }
+            if reason == .normal { return .ignored }
+            return .exited(exit(reason)!)
+        }
+    }
+
+    /// Ends the process. Returns what must be done, or nil if it had already exited.
+    mutating func exit(_ reason: ExitReason) -> Departure<Waiter>? {
+        guard isAlive else { return nil }
+        exitReason = reason
+        let departure = Departure(
+            reason: reason, links: links, monitoredBy: monitoredBy, monitoring: monitoring,
+            name: name, waiter: takeWaiter(), task: task)
+        links = []
+        monitoredBy = [:]
+        monitoring = [:]
+        name = nil
+        task = nil
+        incoming = []
+        return departure
+    }
+
+    // MARK: Links and monitors
+
+    /// Adds a link. Returns false if the process is dead.
+    mutating func addLink(_ pid: Pid) -> Bool {
+        guard isAlive else { return false }
+        links.insert(pid)
+        return true
+    }
+
+    mutating func removeLink(_ pid: Pid) {
+        links.remove(pid)
+    }
+
+    /// Records that `watcher` monitors this process. Returns false if dead.
+    mutating func addMonitor(_ ref: Reference, by watcher: Pid) -> Bool {
+        guard isAlive else { return false }
+        monitoredBy[ref] = watcher
+        return true
+    }
+
+    mutating func removeMonitor(_ ref: Reference) {
+        monitoredBy[ref] = nil
+    }
+
+    /// Records a monitor this process holds on `target`.
+    mutating func startMonitoring(_ target: Pid, ref: Reference) {
+        if isAlive { monitoring[ref] = target }
+    }
+
+    /// Forgets a monitor this process holds. Returns its target, if it was held.
+    mutating func stopMonitoring(_ ref: Reference) -> Pid? {
+        monitoring.removeValue(forKey: ref)
+    }
+
+    /// Delivers the DOWN message of a monitor this process holds; dropped if
+    /// the monitor was removed meanwhile (a demonitor wins over a DOWN in flight).
+    mutating func deliverDown(_ down: DownMessage) -> Waiter? {
+        guard monitoring.removeValue(forKey: down.ref) != nil else { return nil }
+        return deliver(down)
+    }
+}

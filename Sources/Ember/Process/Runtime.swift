@@ -1,0 +1,164 @@
+import CEmberShims
+import DequeModule
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The node-wide tables: scheduler, live processes, registered names.
+final class Runtime: Sendable {
+    static let shared = Runtime(schedulers: EmberRuntime.configuredSchedulers())
+
+    let scheduler: Scheduler
+    private static let shardCount = 64
+    private let shards: [Shard]
+    private let live = Atomic<Int>(0)
+    private let nextId = Atomic<UInt64>(64)
+    private let nextReference = Atomic<UInt64>(1)
+    let names = Mutex<[Atom: ProcessCell]>([:])
+
+    private init(schedulers: Int) {
+        scheduler = Scheduler(workerCount: schedulers)
+        shards = (0..<Self.shardCount).map { _ in Shard() }
+    }
+
+    func makeReference() -> Reference {
+        Reference(value: nextReference.wrappingAdd(1, ordering: .relaxed).oldValue)
+    }
+
+    // MARK: Process table
+
+    private func key(_ cell: ProcessCell) -> UInt64 { UInt64(cell.serial) << 32 | UInt64(cell.id) }
+    private func shard(_ cell: ProcessCell) -> Shard {
+        shards[Int(cell.id) & (Self.shardCount - 1)]
+    }
+
+    var processCount: Int { live.load(ordering: .relaxed) }
+
+    func processes() -> [Pid] {
+        var pids: [Pid] = []
+        for shard in shards { shard.cells.withLock { for cell in $0.values { pids.append(cell.pid) } } }
+        return pids.sorted()
+    }
+
+    /// The local process with this id and serial, if it is alive.
+    func lookup(id: UInt32, serial: UInt32) -> ProcessCell? {
+        shards[Int(id) & (Self.shardCount - 1)].cells.withLock { $0[UInt64(serial) << 32 | UInt64(id)] }
+    }
+
+    // MARK: Spawning
+
+    /// Creates a process and starts its task. Links and monitors asked for are
+    /// in place before the body runs, so no exit can slip between.
+    func spawn(
+        parent: ProcessCell?, link: Bool, monitor: Bool, origin: SpawnOrigin,
+        body: @escaping @Sendable () async throws -> Void
+    ) -> (Pid, Reference?) {
+        let number = nextId.wrappingAdd(1, ordering: .relaxed).oldValue
+        let cell = ProcessCell(
+            id: UInt32(truncatingIfNeeded: number), serial: UInt32(truncatingIfNeeded: number >> 32), origin: origin)
+        let pid = cell.pid
+        live.add(1, ordering: .relaxed)
+        shard(cell).cells.withLock { $0[key(cell)] = cell }
+        var ref: Reference?
+        if let parent {
+            if link {
+                _ = cell.state.withLock { $0.addLink(parent.pid) }
+                let parentAlive = parent.state.withLock { $0.addLink(pid) }
+                if !parentAlive {
+                    // The parent was killed while spawning: the child gets its exit signal.
+                    cell.exitSignal(from: parent.pid, reason: parent.state.withLock { $0.exitReason } ?? .killed, kind: .link)
+                }
+            }
+            if monitor {
+                let newRef = makeReference()
+                _ = cell.state.withLock { $0.addMonitor(newRef, by: parent.pid) }
+                parent.state.withLock { $0.startMonitoring(pid, ref: newRef) }
+                ref = newRef
+            }
+        }
+        let task = Swift.Task(executorPreference: scheduler) { await cell.run(body) }
+        cell.attach(task)
+        return (pid, ref)
+    }
+
+    // MARK: Exits
+
+    /// Tells a dead process's relations. Exits that cascade through links are
+    /// processed iteratively on this thread rather than recursively.
+    func processDidExit(_ cell: ProcessCell, _ departure: Departure<ProcessCell.Waiter>) {
+        live.subtract(1, ordering: .relaxed)
+        shard(cell).cells.withLock { $0[key(cell)] = nil }
+        if let name = departure.name {
+            names.withLock { names in
+                if names[name] === cell { names[name] = nil }
+            }
+        }
+        if let running = ember_current_propagation() {
+            // Already propagating on this thread: queue it for the outer loop.
+            Unmanaged<PropagationQueue>.fromOpaque(running).takeUnretainedValue().items.append((cell, departure))
+            return
+        }
+        let queue = PropagationQueue()
+        queue.items.append((cell, departure))
+        ember_set_current_propagation(Unmanaged.passUnretained(queue).toOpaque())
+        while let (cell, departure) = queue.items.popFirst() {
+            notifyRelations(of: cell, departure)
+        }
+        ember_set_current_propagation(nil)
+    }
+
+    private func notifyRelations(of cell: ProcessCell, _ departure: Departure<ProcessCell.Waiter>) {
+        let pid = cell.pid
+        let reason = departure.reason
+        for linked in departure.links {
+            linked.cell?.exitSignal(from: pid, reason: reason, kind: .link)
+        }
+        for (ref, watcher) in departure.monitoredBy {
+            guard let watcherCell = watcher.cell else { continue }
+            let waiter = watcherCell.state.withLock { $0.deliverDown(DownMessage(ref: ref, pid: pid, reason: reason)) }
+            waiter?.resume(returning: .retry)
+        }
+        for (ref, target) in departure.monitoring {
+            target.cell?.state.withLock { $0.removeMonitor(ref) }
+        }
+    }
+}
+
+/// One slice of the process table; slices keep spawns on different cores
+/// from contending for one lock.
+private final class Shard: Sendable {
+    let cells = Mutex<[UInt64: ProcessCell]>([:])
+}
+
+/// Exits waiting to be propagated on one thread. Only that thread touches it
+/// (it is reachable only through that thread's thread-local slot).
+private final class PropagationQueue {
+    var items = Deque<(ProcessCell, Departure<ProcessCell.Waiter>)>()
+}
+
+/// Settings of the Ember runtime.
+public enum EmberRuntime {
+    private static let requested = Mutex<Int?>(nil)
+
+    /// Sets the number of scheduler threads. Call it once, before the first
+    /// process is spawned; later calls have no effect. Defaults to the
+    /// `EMBER_SCHEDULERS` environment variable, else one per core.
+    public static func bootstrap(schedulers: Int) {
+        requested.withLock { $0 = max(1, schedulers) }
+    }
+
+    /// The number of scheduler threads in use.
+    public static var schedulerCount: Int { Runtime.shared.scheduler.workers.count }
+
+    static func configuredSchedulers() -> Int {
+        if let requested = requested.withLock({ $0 }) { return requested }
+        if let text = getenv("EMBER_SCHEDULERS").map({ String(cString: $0) }), let n = Int(text), n > 0 { return n }
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}

@@ -1,0 +1,110 @@
+import CEmberShims
+import DequeModule
+import Synchronization
+
+/// The task executor on which every Ember process runs.
+///
+/// One worker thread per core (configurable). Each worker owns a local run
+/// queue and a "run next" slot: a job made runnable by code running on a worker
+/// (typically a process woken by a `send`) goes into that worker's slot, so the
+/// receiver runs next on the same core while the sender's data is still in
+/// cache. Jobs enqueued from foreign threads (timers, code outside Ember) go to
+/// a global queue. Idle workers steal half of a busy worker's queue, spin for a
+/// short while, then park.
+///
+/// Invariants:
+/// - A worker's `next` slot and its run loop state are touched only by that
+///   worker's own thread.
+/// - Every job enqueued is run exactly once: it sits in exactly one of a `next`
+///   slot, a local queue or the global queue until a worker takes it.
+/// - A job pushed where another worker could take it (a local queue or the
+///   global queue) is followed by a wake-up if any worker is parked, so no
+///   runnable job waits behind a parked worker.
+final class Scheduler: TaskExecutor, @unchecked Sendable {
+    // @unchecked Sendable: all mutable state is in `Mutex`/`Atomic` values or in
+    // worker-owned fields that only the owning thread touches (see above).
+
+    let workers: [Worker]
+    let timers: TimerQueue
+    let parker = Parker()
+    private let global = Mutex(Deque<UnownedJob>())
+    private let globalCount = Atomic<Int>(0)
+
+    init(workerCount: Int) {
+        let count = max(1, workerCount)
+        var workers: [Worker] = []
+        workers.reserveCapacity(count)
+        for index in 0..<count { workers.append(Worker(index: index)) }
+        self.workers = workers
+        self.timers = TimerQueue()
+        for worker in workers { worker.start(on: self) }
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if let worker = Worker.current, worker.scheduler === self {
+            if ember_take_yielding() != 0 {
+                worker.pushLocal(job)
+                wakeIdleWorker()
+            } else if worker.pushNext(job) {
+                // A job was displaced from the next slot into the stealable queue.
+                wakeIdleWorker()
+            }
+        } else {
+            pushGlobal(job)
+            wakeIdleWorker()
+        }
+    }
+
+    private func pushGlobal(_ job: UnownedJob) {
+        global.withLock { $0.append(job) }
+        globalCount.add(1, ordering: .releasing)
+    }
+
+    func popGlobal() -> UnownedJob? {
+        guard globalCount.load(ordering: .acquiring) > 0 else { return nil }
+        let job = global.withLock { $0.popFirst() }
+        if job != nil { globalCount.subtract(1, ordering: .relaxed) }
+        return job
+    }
+
+    var hasGlobalWork: Bool { globalCount.load(ordering: .acquiring) > 0 }
+
+    /// Wakes one parked worker if there is one and nobody is already looking
+    /// for work.
+    func wakeIdleWorker() {
+        // Pairs with the fence in `Parker.park`: either the parking worker sees
+        // the job we just pushed, or we see it parked.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        parker.unparkOne()
+    }
+
+    /// Takes a job from some other worker's queue, moving half of what it holds.
+    func steal(into thief: Worker) -> UnownedJob? {
+        let count = workers.count
+        guard count > 1 else { return nil }
+        let start = thief.randomIndex(below: count)
+        for offset in 0..<count {
+            let victim = workers[(start + offset) % count]
+            if victim === thief { continue }
+            if let job = victim.stealHalf(into: thief) { return job }
+        }
+        return nil
+    }
+
+    /// True if there may be runnable work anywhere other than a `next` slot.
+    func hasStealableWork() -> Bool {
+        if hasGlobalWork { return true }
+        for worker in workers where worker.queuedCount > 0 { return true }
+        return false
+    }
+}
+
+extension Scheduler {
+    /// Suspends the calling process and puts it at the back of its worker's run
+    /// queue, so that other runnable processes go first.
+    static func yield() async {
+        ember_set_yielding()
+        await Swift.Task.yield()
+    }
+}

@@ -1,0 +1,156 @@
+import CEmberShims
+import DequeModule
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One scheduler thread with its run queue.
+final class Worker: @unchecked Sendable {
+    // @unchecked Sendable: `next`, `nextStreak`, `rng` and `tick` are touched only
+    // by this worker's own thread; the queue is behind a Mutex; `scheduler` is
+    // set once before the thread starts.
+
+    /// How many jobs in a row may run from the `next` slot before it is
+    /// demoted to the back of the queue; keeps two processes playing
+    /// ping-pong from starving the rest of the queue.
+    static let nextSlotStreakLimit = 32
+    /// How often (in jobs) the global queue is checked before local work.
+    static let globalCheckInterval: UInt32 = 61
+    static let spinRounds = 64
+
+    let index: Int
+    unowned(unsafe) var scheduler: Scheduler!  // set in start(on:), before the thread exists; the scheduler outlives its workers
+    private let queue = Mutex(Deque<UnownedJob>())
+    private let queued = Atomic<Int>(0)
+    private var next: UnownedJob?
+    private var nextStreak = 0
+    private var tick: UInt32 = 0
+    private var rng: UInt64
+
+    init(index: Int) {
+        self.index = index
+        self.rng = 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1)
+    }
+
+    static var current: Worker? {
+        guard let raw = ember_current_worker() else { return nil }
+        // The pointer was stored by `run()` from an object the scheduler keeps alive forever.
+        return Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    var queuedCount: Int { queued.load(ordering: .relaxed) }
+
+    func start(on scheduler: Scheduler) {
+        self.scheduler = scheduler
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { raw in
+            let worker = Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue()
+            worker.run()
+            return nil
+        }, context)
+        precondition(result == 0, "Ember could not start a scheduler thread (errno \(result))")
+        pthread_detach(thread)
+    }
+
+    /// Puts `job` in the next slot. Returns true if that displaced an earlier
+    /// job into the stealable queue.
+    func pushNext(_ job: UnownedJob) -> Bool {
+        guard let previous = next else {
+            next = job
+            return false
+        }
+        next = job
+        pushLocal(previous)
+        return true
+    }
+
+    func pushLocal(_ job: UnownedJob) {
+        queue.withLock { $0.append(job) }
+        queued.add(1, ordering: .releasing)
+    }
+
+    private func popLocal() -> UnownedJob? {
+        guard queued.load(ordering: .acquiring) > 0 else { return nil }
+        let job = queue.withLock { $0.popFirst() }
+        if job != nil { queued.subtract(1, ordering: .relaxed) }
+        return job
+    }
+
+    /// Called by a thief: moves half of this worker's queue to `thief` and
+    /// returns one job to run.
+    func stealHalf(into thief: Worker) -> UnownedJob? {
+        guard queued.load(ordering: .acquiring) > 0 else { return nil }
+        var taken: [UnownedJob] = []
+        queue.withLock { jobs in
+            let n = (jobs.count + 1) / 2
+            guard n > 0 else { return }
+            taken.reserveCapacity(n)
+            for _ in 0..<n { taken.append(jobs.removeFirst()) }
+        }
+        guard let first = taken.first else { return nil }
+        queued.subtract(taken.count, ordering: .relaxed)
+        if taken.count > 1 {
+            thief.queue.withLock { $0.append(contentsOf: taken.dropFirst()) }
+            thief.queued.add(taken.count - 1, ordering: .releasing)
+        }
+        return first
+    }
+
+    func randomIndex(below bound: Int) -> Int {
+        rng ^= rng << 13
+        rng ^= rng >> 7
+        rng ^= rng << 17
+        return Int(rng % UInt64(bound))
+    }
+
+    private func findWork() -> UnownedJob? {
+        tick &+= 1
+        if tick % Self.globalCheckInterval == 0, let job = scheduler.popGlobal() {
+            return job
+        }
+        if let job = next {
+            if nextStreak < Self.nextSlotStreakLimit {
+                next = nil
+                nextStreak += 1
+                return job
+            }
+            next = nil
+            pushLocal(job)
+        }
+        nextStreak = 0
+        return popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self)
+    }
+
+    private func run() {
+        ember_set_current_worker(Unmanaged.passUnretained(self).toOpaque())
+        let executor = scheduler.asUnownedTaskExecutor()
+        while true {
+            if let job = findWork() {
+                job.runSynchronously(on: executor)
+                continue
+            }
+            var found: UnownedJob?
+            for _ in 0..<Self.spinRounds {
+                for _ in 0..<32 { ember_cpu_relax() }
+                if let job = popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self) {
+                    found = job
+                    break
+                }
+            }
+            if let job = found {
+                job.runSynchronously(on: executor)
+                continue
+            }
+            scheduler.parker.park { [unowned(unsafe) self] in
+                self.queued.load(ordering: .acquiring) > 0 || self.scheduler.hasStealableWork()
+            }
+        }
+    }
+}
