@@ -115,6 +115,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         var reason = ExitReason.normal
         var crash: (any Error)?
         do {
+            // Killed before it ever ran: the body does not start.
+            guard isAlive else { throw ExitReason.killed }
             try await ProcessCell.$current.withValue(self) { try await body() }
         } catch let exit as ExitReason {
             reason = exit
