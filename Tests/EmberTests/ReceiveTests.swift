@@ -1,0 +1,245 @@
+import Synchronization
+import Testing
+
+@testable import Ember
+
+@Suite("Receive")
+struct ReceiveTests {
+    enum Greeting: Sendable, Equatable {
+        case hello(String)
+        case bye
+    }
+
+    @Test("receive picks by type and value and leaves unmatched messages in order")
+    func selective() async throws {
+        let (picked, rest) = try await withProcess { () -> (String, [String]) in
+            let me = try Pid.current
+            send(me, 1)
+            send(me, Greeting.bye)
+            send(me, (Atom("hello"), "skip"))
+            send(me, Greeting.hello("you"))
+            send(me, "text")
+            let picked = try await receive { (g: Greeting) -> String? in
+                if case .hello(let name) = g { return name }
+                return nil
+            }
+            return (picked, try flush().map(inspect))
+        }
+        #expect(picked == "you")
+        #expect(rest == ["1", ":bye", "{:hello, \"skip\"}", "\"text\""])
+    }
+
+    @Test("several shapes can be matched at once with any Sendable")
+    func severalShapes() async throws {
+        let results = try await withProcess { () -> [String] in
+            let me = try Pid.current
+            send(me, (Atom("hello"), 42))
+            send(me, Greeting.hello("there"))
+            var results: [String] = []
+            for _ in 0..<2 {
+                results.append(try await receive { (m: any Sendable) -> String? in
+                    switch m {
+                    case let (tag, n) as (Atom, Int) where tag == "hello": "int \(n)"
+                    case let .hello(text) as Greeting: text
+                    default: nil
+                    }
+                })
+            }
+            return results
+        }
+        #expect(results == ["int 42", "there"])
+    }
+
+    @Test("after 0 returns nil at once on an empty mailbox, and a waiting match if there is one")
+    func afterZero() async throws {
+        try await withProcess {
+            #expect(try await receive(Int.self, after: 0) == nil)
+            send(try Pid.current, 7)
+            #expect(try await receive(Int.self, after: 0) == 7)
+        }
+    }
+
+    @Test("after infinity waits until a message comes")
+    func afterInfinity() async throws {
+        let value = try await withProcess { () -> Int? in
+            let me = try Pid.current
+            spawn {
+                _ = try await receive(Never.self, after: 20)
+                send(me, 5)
+            }
+            return try await receive(Int.self, after: .infinity)
+        }
+        #expect(value == 5)
+    }
+
+    @Test("short timeouts fire, not early, while other processes keep the schedulers busy")
+    func timeoutsUnderLoad() async throws {
+        let stop = Atomic<Bool>(false)
+        let busy = (0..<4).map { _ in
+            spawn {
+                while !stop.load(ordering: .relaxed) {
+                    for _ in 0..<1_000 { _ = send(Pid.external, 0) }
+                    await yieldNow()
+                }
+            }
+        }
+        let elapsed = try await withProcess { () -> [Duration] in
+            let me = try Pid.current
+            for _ in 0..<100 {
+                spawn {
+                    let start = ContinuousClock.now
+                    let got = try await receive(Int.self, after: 20)
+                    send(me, (got == nil, ContinuousClock.now - start))
+                }
+            }
+            var elapsed: [Duration] = []
+            for _ in 0..<100 {
+                let (timedOut, duration) = try await receive((Bool, Duration).self)
+                #expect(timedOut)
+                elapsed.append(duration)
+            }
+            return elapsed
+        }
+        stop.store(true, ordering: .relaxed)
+        #expect(elapsed.allSatisfy { $0 >= .milliseconds(20) })
+        #expect(elapsed.allSatisfy { $0 < .seconds(10) })
+        _ = busy
+    }
+
+    @Test("a message arriving just before the deadline is received, or stays in the mailbox if the timeout won")
+    func raceAtDeadline() async throws {
+        var received = 0
+        for round in 0..<200 {
+            let outcome = try await withProcess { () -> String in
+                let me = try Pid.current
+                spawn {
+                    _ = try await receive(Never.self, after: 2)
+                    send(me, round)
+                }
+                if try await receive(Int.self, after: 2) == round { return "received" }
+                // The timeout won: the message must still arrive and wait in the mailbox.
+                return try await receive(Int.self, after: 10_000) == round ? "kept" : "lost"
+            }
+            #expect(outcome != "lost")
+            if outcome == "received" { received += 1 }
+        }
+        _ = received
+    }
+
+    @Test("a timeout with only non-matching arrivals still fires and keeps them")
+    func timeoutKeepsOthers() async throws {
+        let rest = try await withProcess { () -> [String] in
+            let me = try Pid.current
+            spawn {
+                for i in 0..<5 {
+                    send(me, "noise \(i)")
+                    _ = try await receive(Never.self, after: 1)
+                }
+            }
+            #expect(try await receive(Int.self, after: 50) == nil)
+            _ = try await receive(after: 5_000) { (s: String) in s == "noise 4" ? s : nil }
+            return try flush().map { $0 as! String }
+        }
+        #expect(rest == ["noise 0", "noise 1", "noise 2", "noise 3"])
+    }
+
+    @Test("order from one sender to one receiver is preserved")
+    func ordering() async throws {
+        let received = try await withProcess { () -> [Int] in
+            let me = try Pid.current
+            for sender in 0..<4 {
+                spawn { for i in 0..<10_000 { send(me, (sender, i)) } }
+            }
+            var next = [0, 0, 0, 0]
+            for _ in 0..<40_000 {
+                let (sender, i) = try await receive((Int, Int).self)
+                #expect(i == next[sender])
+                next[sender] = i + 1
+            }
+            return next
+        }
+        #expect(received == [10_000, 10_000, 10_000, 10_000])
+    }
+}
+
+@Suite("Process state machine")
+struct ProcessStateTests {
+    typealias State = ProcessState<Int>
+    let me = Pid(node: 0, id: 1, serial: 0, creation: 0)
+    let peer = Pid(node: 0, id: 2, serial: 0, creation: 0)
+
+    @Test("a delivered message wakes the waiter once; a second delivery finds no waiter")
+    func deliverWakes() {
+        var state = State()
+        let r1 = state.wait(1, token: 0)
+        #expect(r1)
+        let r2 = state.deliver("a")
+        #expect(r2 == 1)
+        let r3 = state.deliver("b")
+        #expect(r3 == nil)
+        #expect(state.incomingCount == 2)
+    }
+
+    @Test("a waiter is refused while messages are waiting or after its timeout fired")
+    func waitRefused() {
+        var state = State()
+        _ = state.deliver("a")
+        let r4 = state.wait(1, token: 0)
+        #expect(!r4)
+        _ = state.takeIncoming()
+        _ = state.timerFired(token: 9)
+        let r5 = state.wait(1, token: 9)
+        #expect(!r5)
+        let r6 = state.wait(1, token: 10)
+        #expect(r6)
+    }
+
+    @Test("exit hands over the waiter and relations once, and a dead process drops messages")
+    func exitOnce() {
+        var state = State()
+        _ = state.addLink(peer)
+        _ = state.addMonitor(Reference(value: 1), by: peer)
+        _ = state.wait(3, token: 0)
+        let departure = state.exit("boom")
+        #expect(departure?.waiter == 3)
+        #expect(departure?.links == [peer])
+        #expect(departure?.monitoredBy.count == 1)
+        let r7 = state.exit("again")
+        #expect(r7 == nil)
+        let r8 = state.deliver("late")
+        #expect(r8 == nil)
+        #expect(state.incomingCount == 0)
+        let r9 = state.addLink(peer)
+        #expect(!r9)
+    }
+
+    @Test("a DOWN for a monitor already removed is dropped")
+    func staleDown() {
+        var state = State()
+        let ref = Reference(value: 5)
+        state.startMonitoring(peer, ref: ref)
+        let r10 = state.stopMonitoring(ref)
+        #expect(r10 == peer)
+        let r11 = state.deliverDown(DownMessage(ref: ref, pid: peer, reason: .normal))
+        #expect(r11 == nil)
+        #expect(state.incomingCount == 0)
+    }
+
+    @Test("exit(pid, kill) turns into killed even when trapping; a link kill stays kill")
+    func killRules() {
+        var trapping = State()
+        trapping.trapsExits = true
+        guard case .exited(let departure) = trapping.receiveExitSignal(from: peer, reason: .kill, kind: .exit, me: me) else {
+            Issue.record("kill was trapped")
+            return
+        }
+        #expect(departure.reason == .killed)
+        var linked = State()
+        _ = linked.addLink(peer)
+        guard case .exited(let linkDeparture) = linked.receiveExitSignal(from: peer, reason: .kill, kind: .link, me: me) else {
+            Issue.record("a link kill was ignored")
+            return
+        }
+        #expect(linkDeparture.reason == .kill)
+    }
+}
