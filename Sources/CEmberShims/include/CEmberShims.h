@@ -12,13 +12,13 @@ extern __thread void *_Nullable ember_tls_worker;
 static inline void *_Nullable ember_current_worker(void) { return ember_tls_worker; }
 static inline void ember_set_current_worker(void *_Nullable worker) { ember_tls_worker = worker; }
 
-/// Set just before a process voluntarily yields, so that the scheduler puts
-/// the job it is about to receive at the back of the run queue instead of in
-/// the "run next" slot.
-extern __thread int ember_tls_yielding;
+/// Set just before a process yields or spawns, so that the scheduler puts the
+/// job it is about to be handed at the back of the run queue instead of in the
+/// "run next" slot (which is for processes woken by a message).
+extern __thread int ember_tls_enqueue_at_back;
 
-static inline int ember_take_yielding(void) { int y = ember_tls_yielding; ember_tls_yielding = 0; return y; }
-static inline void ember_set_yielding(void) { ember_tls_yielding = 1; }
+static inline int ember_take_enqueue_at_back(void) { int y = ember_tls_enqueue_at_back; ember_tls_enqueue_at_back = 0; return y; }
+static inline void ember_set_enqueue_at_back(void) { ember_tls_enqueue_at_back = 1; }
 
 /// The exit propagation running on this thread, if any: exits that cascade
 /// through links are queued here instead of recursing (a chain of 100,000

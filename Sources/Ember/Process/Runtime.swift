@@ -82,7 +82,7 @@ final class Runtime: Sendable {
                 ref = newRef
             }
         }
-        let task = Swift.Task(executorPreference: scheduler) { await cell.run(body) }
+        let task = scheduler.start { await cell.run(body) }
         cell.attach(task)
         return (pid, ref)
     }

@@ -43,7 +43,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         if let worker = Worker.current, worker.scheduler === self {
-            if ember_take_yielding() != 0 {
+            if ember_take_enqueue_at_back() != 0 {
                 worker.pushLocal(job)
                 wakeIdleWorker()
             } else if worker.pushNext(job) {
@@ -104,7 +104,17 @@ extension Scheduler {
     /// Suspends the calling process and puts it at the back of its worker's run
     /// queue, so that other runnable processes go first.
     static func yield() async {
-        ember_set_yielding()
+        ember_set_enqueue_at_back()
         await Swift.Task.yield()
+    }
+
+    /// Starts a task for a new process. Like the BEAM (and Tokio), a new
+    /// process waits its turn at the back of the queue: the "run next" slot is
+    /// for processes woken by a message.
+    func start(_ operation: sending @escaping @isolated(any) () async -> Void) -> Swift.Task<Void, Never> {
+        if Worker.current?.scheduler === self { ember_set_enqueue_at_back() }
+        let task = Swift.Task(executorPreference: self, operation: operation)
+        ember_take_enqueue_at_back()
+        return task
     }
 }

@@ -19,7 +19,7 @@ final class Worker: @unchecked Sendable {
     /// How many jobs in a row may run from the `next` slot before it is
     /// demoted to the back of the queue; keeps two processes playing
     /// ping-pong from starving the rest of the queue.
-    static let nextSlotStreakLimit = 32
+    static let nextSlotStreakLimit = 3
     /// How often (in jobs) the global queue is checked before local work.
     static let globalCheckInterval: UInt32 = 61
     static let spinRounds = 64
