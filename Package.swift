@@ -22,6 +22,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: [
+                // Async functions run on their caller's executor instead of hopping to
+                // the generic one: no executor switch on every call into `receive`.
+                .enableUpcomingFeature("NonisolatedNonsendingByDefault")
             ]
         ),
         .executableTarget(name: "ember-tour", dependencies: ["Ember", .product(name: "Logging", package: "swift-log")]),

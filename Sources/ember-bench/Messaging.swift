@@ -25,6 +25,7 @@ struct Pong: Sendable {}
         ponger.exit(.kill)
         return samples
     }
+    print("jobs", debugJobsRun())
     let total = samples.reduce(0, +)
     let sorted = samples.sorted()
     report.metric("round_trip", Double(total) / Double(rounds), "ns")

@@ -11,6 +11,8 @@ struct Bench: Sendable {
         "pingpong": Bench(run: pingpong),
         "skynet": Bench(run: skynet),
         "actors": Bench(run: actors),
+        "self-send": Bench(run: selfSend),
+        "yield": Bench(run: yieldLoop),
     ]
 }
 

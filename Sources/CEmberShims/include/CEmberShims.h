@@ -7,7 +7,7 @@
 
 /// The scheduler worker running on this thread, or NULL on foreign threads.
 /// Set once by the worker thread itself before its run loop starts.
-extern __thread void *_Nullable ember_tls_worker;
+extern __thread void *_Nullable ember_tls_worker __attribute__((tls_model("initial-exec")));
 
 static inline void *_Nullable ember_current_worker(void) { return ember_tls_worker; }
 static inline void ember_set_current_worker(void *_Nullable worker) { ember_tls_worker = worker; }
@@ -15,7 +15,7 @@ static inline void ember_set_current_worker(void *_Nullable worker) { ember_tls_
 /// Set just before a process yields or spawns, so that the scheduler puts the
 /// job it is about to be handed at the back of the run queue instead of in the
 /// "run next" slot (which is for processes woken by a message).
-extern __thread int ember_tls_enqueue_at_back;
+extern __thread int ember_tls_enqueue_at_back __attribute__((tls_model("initial-exec")));
 
 static inline int ember_take_enqueue_at_back(void) { int y = ember_tls_enqueue_at_back; ember_tls_enqueue_at_back = 0; return y; }
 static inline void ember_set_enqueue_at_back(void) { ember_tls_enqueue_at_back = 1; }
@@ -23,7 +23,7 @@ static inline void ember_set_enqueue_at_back(void) { ember_tls_enqueue_at_back =
 /// The exit propagation running on this thread, if any: exits that cascade
 /// through links are queued here instead of recursing (a chain of 100,000
 /// linked processes must not overflow the stack).
-extern __thread void *_Nullable ember_tls_propagation;
+extern __thread void *_Nullable ember_tls_propagation __attribute__((tls_model("initial-exec")));
 
 static inline void *_Nullable ember_current_propagation(void) { return ember_tls_propagation; }
 static inline void ember_set_current_propagation(void *_Nullable p) { ember_tls_propagation = p; }

@@ -48,14 +48,18 @@ public func send<Message: Sendable>(_ name: Atom, _ message: Message) throws(Pro
 /// - Throws: ``ProcessError/notInProcess(_:)`` outside a process; the
 ///   process's ``ExitReason`` if it is killed (or exits through a signal)
 ///   while waiting, so its code unwinds; and whatever `match` throws.
+@inlinable
 public func receive<Message, Result>(
     _ match: (Message) throws -> Result?
 ) async throws -> Result {
-    let cell = try ProcessCell.required("receive")
-    return try await cell.receive(timeout: .infinity) { message in
-        guard let typed = message as? Message else { return nil }
-        return try match(typed)
-    }!
+    var result: Result?
+    _ = try await ProcessCell.required("receive").receive(timeout: .infinity) { message in
+        guard let typed = message as? Message, let value = try match(typed) else { return false }
+        result = value
+        return true
+    }
+    // The core receive only returns after `match` accepted a message.
+    return result!
 }
 
 /// Like ``receive(_:)``, giving up after `timeout` (Elixir's `after`):
@@ -67,23 +71,28 @@ public func receive<Message, Result>(
 ///     m.0 == "hello" ? m.1 : nil
 /// } ?? "nothing after 1s"
 /// ```
+@inlinable
 public func receive<Message, Result>(
     after timeout: Timeout,
     _ match: (Message) throws -> Result?
 ) async throws -> Result? {
-    let cell = try ProcessCell.required("receive")
-    return try await cell.receive(timeout: timeout) { message in
-        guard let typed = message as? Message else { return nil }
-        return try match(typed)
+    var result: Result?
+    _ = try await ProcessCell.required("receive").receive(timeout: timeout) { message in
+        guard let typed = message as? Message, let value = try match(typed) else { return false }
+        result = value
+        return true
     }
+    return result
 }
 
 /// Receives the next message of type `Message`, whatever its value.
+@inlinable
 public func receive<Message>(_ type: Message.Type) async throws -> Message {
     try await receive { (message: Message) in message }
 }
 
 /// Receives the next message of type `Message`, or nil after `timeout`.
+@inlinable
 public func receive<Message>(_ type: Message.Type, after timeout: Timeout) async throws -> Message? {
     try await receive(after: timeout) { (message: Message) in message }
 }

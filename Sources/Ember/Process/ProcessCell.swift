@@ -27,6 +27,7 @@ struct SpawnOrigin: Sendable {
 /// - `saved`, `receiveCounter` and `budget` belong to the process's own task:
 ///   only code running as this process touches them (a task runs on one thread
 ///   at a time, and suspension points order its accesses).
+@usableFromInline
 final class ProcessCell: @unchecked Sendable, TimerTarget {
     // @unchecked Sendable: see the storage rules above.
     typealias Waiter = UnsafeContinuation<Wake, Never>
@@ -45,11 +46,13 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     private let alive = Atomic<Bool>(true)
 
     /// Messages the process has taken from `state.incoming` and not yet consumed.
-    var saved = Deque<any Sendable>()
+    // Exclusivity is not checked dynamically on the process-private fields:
+    // only the process's own task touches them (see the storage rules).
+    @exclusivity(unchecked) var saved = Deque<any Sendable>()
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     private let savedCount = Atomic<Int>(0)
-    private var receiveCounter: UInt64 = 0
-    private var budget = ProcessCell.receiveBudget
+    @exclusivity(unchecked) private var receiveCounter: UInt64 = 0
+    @exclusivity(unchecked) private var budget = ProcessCell.receiveBudget
 
     init(id: UInt32, serial: UInt32, origin: SpawnOrigin) {
         self.id = id
@@ -131,10 +134,14 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         }
     }
 
-    /// Selective receive: returns the first message, oldest first, for which
-    /// `match` returns a value, leaving the others in order. Returns nil when
+    /// Selective receive: consumes the first message, oldest first, that
+    /// `match` accepts, leaving the others in order. Returns false when
     /// `timeout` passes first. Throws the exit reason if the process is dead.
-    func receive<R>(timeout: Timeout, _ match: (any Sendable) throws -> R?) async throws -> R? {
+    ///
+    /// Not generic, so the hot path needs no runtime type metadata: the typed
+    /// front ends (`receive(_:)` and friends) are inlined into the caller.
+    @usableFromInline
+    func receive(timeout: Timeout, _ match: (any Sendable) throws -> Bool) async throws -> Bool {
         budget -= 1
         if budget <= 0 {
             budget = Self.receiveBudget
@@ -146,10 +153,10 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         var scanned = 0
         while true {
             while scanned < saved.count {
-                if let result = try match(saved[scanned]) {
+                if try match(saved[scanned]) {
                     saved.remove(at: scanned)
                     savedCount.store(saved.count, ordering: .relaxed)
-                    return result
+                    return true
                 }
                 scanned += 1
             }
@@ -160,7 +167,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
                 if await suspend(token: 0) == .exited { throw exitReasonOrKilled() }
                 continue
             }
-            if nanoseconds == 0 { return nil }
+            if nanoseconds == 0 { return false }
             if timer == nil {
                 receiveCounter &+= 1
                 token = receiveCounter
@@ -168,7 +175,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             }
             switch await suspend(token: token) {
             case .retry: continue
-            case .timeout: return nil
+            case .timeout: return false
             case .exited: throw exitReasonOrKilled()
             }
         }
@@ -190,8 +197,21 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// if nothing had arrived.
     @discardableResult
     private func takeArrivals() -> Bool {
-        guard let arrived = state.withLock({ $0.takeIncoming() }) else { return false }
-        if saved.isEmpty { saved = arrived } else { saved.append(contentsOf: arrived) }
+        guard saved.isEmpty else {
+            guard let arrived = state.withLock({ $0.takeIncoming() }) else { return false }
+            saved.append(contentsOf: arrived)
+            savedCount.store(saved.count, ordering: .relaxed)
+            return true
+        }
+        // Trade buffers: the empty `saved` becomes the new `incoming`, so a
+        // steady flow of messages allocates nothing.
+        var spare = Deque<any Sendable>()
+        swap(&spare, &saved)
+        guard let arrived = state.withLock({ [spare] in $0.takeIncoming(leaving: spare) }) else {
+            saved = spare
+            return false
+        }
+        saved = arrived
         savedCount.store(saved.count, ordering: .relaxed)
         return true
     }

@@ -57,10 +57,11 @@ struct ProcessState<Waiter> {
     }
 
     /// Takes every message that arrived since the last call, oldest first.
-    mutating func takeIncoming() -> Deque<any Sendable>? {
+    mutating func takeIncoming(leaving empty: Deque<any Sendable> = Deque()) -> Deque<any Sendable>? {
         if incoming.isEmpty { return nil }
-        defer { incoming = Deque() }
-        return incoming
+        var taken = empty
+        swap(&taken, &incoming)
+        return taken
     }
 
     /// Removes arrived messages that satisfy `predicate` (used by demonitor's flush).

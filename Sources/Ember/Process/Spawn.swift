@@ -105,6 +105,7 @@ extension Pid {
 }
 
 extension ProcessCell {
+    @usableFromInline
     static func required(_ function: String) throws(ProcessError) -> ProcessCell {
         guard let cell = current else { throw .notInProcess(function) }
         return cell
@@ -121,3 +122,5 @@ public var processCount: Int { Runtime.shared.processCount }
 /// that does not `receive` should call it now and then: Ember schedules
 /// cooperatively.
 public func yieldNow() async { await Scheduler.yield() }
+
+public func debugJobsRun() -> Int { jobsRun.load(ordering: .relaxed) }

@@ -4,7 +4,7 @@
 /// ``infinity`` never times out, `0` only looks at what is already there.
 public struct Timeout: Sendable, Hashable, ExpressibleByIntegerLiteral, CustomStringConvertible {
     /// nil means infinity.
-    let nanoseconds: UInt64?
+    @usableFromInline let nanoseconds: UInt64?
 
     private init(nanoseconds: UInt64?) { self.nanoseconds = nanoseconds }
 
