@@ -30,7 +30,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ember-tour", dependencies: ["Ember", .product(name: "Logging", package: "swift-log")]),
-        .executableTarget(name: "ember-bench", dependencies: ["Ember"]),
+        .executableTarget(
+            name: "ember-bench", dependencies: ["Ember"],
+            swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .testTarget(
             name: "EmberTests",
             dependencies: ["Ember", .product(name: "Logging", package: "swift-log")]

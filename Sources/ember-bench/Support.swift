@@ -13,6 +13,7 @@ struct Bench: Sendable {
         "actors": Bench(run: actors),
         "self-send": Bench(run: selfSend),
         "yield": Bench(run: yieldLoop),
+        "floor": Bench(run: continuationFloor),
     ]
 }
 

@@ -168,30 +168,40 @@ struct ProcessStateTests {
     let me = Pid(node: 0, id: 1, serial: 0, creation: 0)
     let peer = Pid(node: 0, id: 2, serial: 0, creation: 0)
 
-    @Test("a delivered message wakes the waiter once; a second delivery finds no waiter")
-    func deliverWakes() {
+    @Test("a message sent to a waiting receiver is handed to it; later ones are queued")
+    func deliverHandsOver() {
         var state = State()
-        let r1 = state.wait(1, token: 0)
-        #expect(r1)
-        let r2 = state.deliver("a")
-        #expect(r2 == 1)
-        let r3 = state.deliver("b")
-        #expect(r3 == nil)
-        #expect(state.incomingCount == 2)
+        guard case .waiting = state.wait(1, token: 0) else {
+            Issue.record("an empty mailbox refused a waiter")
+            return
+        }
+        let first = state.deliver("a")
+        #expect(first == 1)
+        #expect(state.incomingCount == 0)
+        let second = state.deliver("b")
+        #expect(second == nil)
+        #expect(state.incomingCount == 1)
     }
 
-    @Test("a waiter is refused while messages are waiting or after its timeout fired")
+    @Test("a waiter gets the arrived messages instead of waiting, and is not kept after its timeout fired")
     func waitRefused() {
         var state = State()
         _ = state.deliver("a")
-        let r4 = state.wait(1, token: 0)
-        #expect(!r4)
-        _ = state.takeIncoming()
+        guard case .arrived(let messages) = state.wait(1, token: 0) else {
+            Issue.record("a waiter was kept while messages were waiting")
+            return
+        }
+        #expect(messages.count == 1)
+        #expect(state.incomingCount == 0)
         _ = state.timerFired(token: 9)
-        let r5 = state.wait(1, token: 9)
-        #expect(!r5)
-        let r6 = state.wait(1, token: 10)
-        #expect(r6)
+        guard case .timedOut = state.wait(1, token: 9) else {
+            Issue.record("a waiter was kept after its timeout fired")
+            return
+        }
+        guard case .waiting = state.wait(1, token: 10) else {
+            Issue.record("a new receive could not wait")
+            return
+        }
     }
 
     @Test("exit hands over the waiter and relations once, and a dead process drops messages")

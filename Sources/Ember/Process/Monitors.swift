@@ -17,8 +17,9 @@ public func monitor(_ pid: Pid) throws(ProcessError) -> Reference {
     let myPid = me.pid
     let accepted = pid.cell?.state.withLock { $0.addMonitor(ref, by: myPid) } ?? false
     if !accepted {
-        let waiter = me.state.withLock { $0.deliverDown(DownMessage(ref: ref, pid: pid, reason: .noproc)) }
-        waiter?.resume(returning: .retry)
+        let down = DownMessage(ref: ref, pid: pid, reason: .noproc)
+        let waiter = me.state.withLock { $0.deliverDown(down) }
+        waiter?.resume(returning: .message(down))
     }
     return ref
 }

@@ -3,8 +3,10 @@ import Synchronization
 
 /// Why a suspended receiver was resumed.
 enum Wake: Sendable {
-    /// Look at the mailbox again (a message arrived, or the wait was refused).
-    case retry
+    /// A message, handed over by its sender.
+    case message(any Sendable)
+    /// Messages that had arrived when the receiver went to wait.
+    case messages(Deque<any Sendable>)
     /// The receive's timeout fired.
     case timeout
     /// The process exited while waiting (killed or hit by an exit signal).
@@ -67,14 +69,14 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     func deliver(_ message: any Sendable) {
         let waiter = state.withLock { $0.deliver(message) }
-        waiter?.resume(returning: .retry)
+        waiter?.resume(returning: .message(message))
     }
 
     func exitSignal(from sender: Pid, reason: ExitReason, kind: ExitSignalKind) {
         let outcome = state.withLock { $0.receiveExitSignal(from: sender, reason: reason, kind: kind, me: pid) }
         switch outcome {
         case .ignored: break
-        case .delivered(let waiter): waiter?.resume(returning: .retry)
+        case .delivered(let waiter, let message): waiter?.resume(returning: .message(message))
         case .exited(let departure): depart(departure)
         }
     }
@@ -162,33 +164,37 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             }
             if takeArrivals() { continue }
             if !isAlive { throw exitReasonOrKilled() }
-            guard let nanoseconds = timeout.nanoseconds else {
-                // Infinity: wait without a timer.
-                if await suspend(token: 0) == .exited { throw exitReasonOrKilled() }
-                continue
+            var wake: Wake
+            if let nanoseconds = timeout.nanoseconds {
+                if nanoseconds == 0 { return false }
+                if timer == nil {
+                    receiveCounter &+= 1
+                    token = receiveCounter
+                    timer = Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: token)
+                }
+                wake = await suspend(token: token)
+            } else {
+                wake = await suspend(token: 0)
             }
-            if nanoseconds == 0 { return false }
-            if timer == nil {
-                receiveCounter &+= 1
-                token = receiveCounter
-                timer = Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: token)
-            }
-            switch await suspend(token: token) {
-            case .retry: continue
+            switch wake {
+            case .message(let message): saved.append(message)
+            case .messages(let messages): saved.append(contentsOf: messages)
             case .timeout: return false
             case .exited: throw exitReasonOrKilled()
             }
+            savedCount.store(saved.count, ordering: .relaxed)
         }
     }
 
     private func suspend(token: UInt64) async -> Wake {
         await withUnsafeContinuation { (continuation: Waiter) in
             // The continuation is resumed exactly once: by whoever takes it out
-            // of `state` under the lock, or here if `wait` refuses it.
-            let waiting = state.withLock { $0.wait(continuation, token: token) }
-            if !waiting {
-                let fired = state.withLock { token != 0 && $0.firedTimer == token && $0.isAlive && $0.incomingCount == 0 }
-                continuation.resume(returning: fired ? .timeout : .retry)
+            // of `state` under the lock, or here if `wait` does not keep it.
+            switch state.withLock({ $0.wait(continuation, token: token) }) {
+            case .waiting: break
+            case .arrived(let messages): continuation.resume(returning: .messages(messages))
+            case .timedOut: continuation.resume(returning: .timeout)
+            case .dead: continuation.resume(returning: .exited)
             }
         }
     }

@@ -48,12 +48,15 @@ struct ProcessState<Waiter> {
 
     // MARK: Messages
 
-    /// Appends a message. Returns the waiter to wake, if any. Messages to a
-    /// dead process are dropped.
+    /// Delivers a message. If the process is blocked in `receive`, the
+    /// message is handed straight to it: the waiter is returned (to be resumed
+    /// with the message) and nothing is queued. Messages to a dead process
+    /// are dropped.
     mutating func deliver(_ message: any Sendable) -> Waiter? {
         guard isAlive else { return nil }
+        if let waiter = takeWaiter() { return waiter }
         incoming.append(message)
-        return takeWaiter()
+        return nil
     }
 
     /// Takes every message that arrived since the last call, oldest first.
@@ -71,13 +74,25 @@ struct ProcessState<Waiter> {
 
     var incomingCount: Int { incoming.count }
 
-    /// Registers the receiver as waiting. Returns false, and registers
-    /// nothing, if it must not suspend: a message arrived, the timeout with
-    /// `token` already fired, or the process is dead.
-    mutating func wait(_ waiter: Waiter, token: UInt64) -> Bool {
-        guard isAlive, incoming.isEmpty, token == 0 || firedTimer != token else { return false }
+    enum WaitOutcome {
+        /// The receiver is registered; it will be resumed later.
+        case waiting
+        /// Messages had arrived: here they are, nothing was registered.
+        case arrived(Deque<any Sendable>)
+        /// The receive's timeout already fired.
+        case timedOut
+        /// The process is dead.
+        case dead
+    }
+
+    /// Registers the receiver as waiting, unless there is no need to: messages
+    /// arrived, the timeout with `token` already fired, or the process is dead.
+    mutating func wait(_ waiter: Waiter, token: UInt64) -> WaitOutcome {
+        guard isAlive else { return .dead }
+        if let arrived = takeIncoming() { return .arrived(arrived) }
+        if token != 0 && firedTimer == token { return .timedOut }
         self.waiter = waiter
-        return true
+        return .waiting
     }
 
     /// A receive timeout fired. Returns the waiter to wake, if it is still waiting.
@@ -96,8 +111,9 @@ struct ProcessState<Waiter> {
     enum SignalOutcome {
         /// Nothing happens (dropped or ignored).
         case ignored
-        /// The signal became an ``ExitMessage``; wake this waiter, if any.
-        case delivered(Waiter?)
+        /// The signal became this ``ExitMessage``; if a waiter is returned, the
+        /// message was handed to it rather than queued.
+        case delivered(Waiter?, ExitMessage)
         /// The process exits.
         case exited(Departure<Waiter>)
     }
@@ -110,13 +126,13 @@ struct ProcessState<Waiter> {
             // A link signal is only honoured while the link exists: signals in
             // flight when `unlink` was called are dropped.
             guard links.remove(sender) != nil else { return .ignored }
-            if trapsExits { return .delivered(deliver(ExitMessage(from: sender, reason: reason))) }
+            if trapsExits { return .delivered(deliver(ExitMessage(from: sender, reason: reason)), ExitMessage(from: sender, reason: reason)) }
             if reason == .normal { return .ignored }
             return .exited(exit(reason)!)
         case .exit:
             if reason == .kill { return .exited(exit(.killed)!) }
             if sender == me && reason == .normal { return .exited(exit(.normal)!) }
-            if trapsExits { return .delivered(deliver(ExitMessage(from: sender, reason: reason))) }
+            if trapsExits { return .delivered(deliver(ExitMessage(from: sender, reason: reason)), ExitMessage(from: sender, reason: reason)) }
             if reason == .normal { return .ignored }
             return .exited(exit(reason)!)
         }

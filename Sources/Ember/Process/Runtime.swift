@@ -121,8 +121,9 @@ final class Runtime: Sendable {
         }
         for (ref, watcher) in departure.monitoredBy {
             guard let watcherCell = watcher.cell else { continue }
-            let waiter = watcherCell.state.withLock { $0.deliverDown(DownMessage(ref: ref, pid: pid, reason: reason)) }
-            waiter?.resume(returning: .retry)
+            let down = DownMessage(ref: ref, pid: pid, reason: reason)
+            let waiter = watcherCell.state.withLock { $0.deliverDown(down) }
+            waiter?.resume(returning: .message(down))
         }
         for (ref, target) in departure.monitoring {
             target.cell?.state.withLock { $0.removeMonitor(ref) }
