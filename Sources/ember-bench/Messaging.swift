@@ -25,7 +25,6 @@ struct Pong: Sendable {}
         ponger.exit(.kill)
         return samples
     }
-    print("jobs", debugJobsRun())
     let total = samples.reduce(0, +)
     let sorted = samples.sorted()
     report.metric("round_trip", Double(total) / Double(rounds), "ns")
@@ -69,21 +68,24 @@ private func skynetNode(parent: Pid, number: Int, size: Int) async throws {
 
 enum BenchError: Error { case wrongResult(String) }
 
-/// Ping-pong with plain Swift actors on the default executor, for comparison.
+/// The same ping-pong with plain Swift concurrency on the default executor: two
+/// tasks, each with an `AsyncStream` as its mailbox.
 @Sendable func actors(_ options: Options, _ report: Report) async throws {
     let rounds = options.int("rounds", default: 100_000)
-    actor Ponger {
-        func ping() -> Int { 1 }
-    }
-    actor Pinger {
-        let ponger = Ponger()
-        func run(_ rounds: Int) async -> Int {
-            var total = 0
-            for _ in 0..<rounds { total += await ponger.ping() }
-            return total
-        }
+    let (pings, pingInput) = AsyncStream<Int>.makeStream()
+    let (pongs, pongInput) = AsyncStream<Int>.makeStream()
+    let ponger = Task {
+        for await n in pings { pongInput.yield(n) }
+        pongInput.finish()
     }
     let start = now()
-    _ = await Pinger().run(rounds)
-    report.metric("round_trip", Double(now() - start) / Double(rounds), "ns")
+    var iterator = pongs.makeAsyncIterator()
+    for n in 0..<rounds {
+        pingInput.yield(n)
+        guard await iterator.next() == n else { throw BenchError.wrongResult("pong out of order") }
+    }
+    let elapsed = now() - start
+    pingInput.finish()
+    await ponger.value
+    report.metric("round_trip", Double(elapsed) / Double(rounds), "ns")
 }

@@ -122,5 +122,3 @@ public var processCount: Int { Runtime.shared.processCount }
 /// that does not `receive` should call it now and then: Ember schedules
 /// cooperatively.
 public func yieldNow() async { await Scheduler.yield() }
-
-public func debugJobsRun() -> Int { jobsRun.load(ordering: .relaxed) }

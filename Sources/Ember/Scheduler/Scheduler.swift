@@ -2,6 +2,14 @@ import CEmberShims
 import DequeModule
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The task executor on which every Ember process runs.
 ///
 /// One worker thread per core (configurable). Each worker owns a local run
@@ -101,6 +109,14 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
 }
 
 extension Scheduler {
+    /// `EMBER_EXECUTOR=global` runs processes on Swift's default global
+    /// executor instead of Ember's scheduler, so that benchmarks can show the
+    /// difference. Not for production use.
+    static let useGlobalExecutor: Bool = {
+        guard let value = getenv("EMBER_EXECUTOR") else { return false }
+        return String(cString: value) == "global"
+    }()
+
     /// Suspends the calling process and puts it at the back of its worker's run
     /// queue, so that other runnable processes go first.
     static func yield() async {
@@ -112,6 +128,10 @@ extension Scheduler {
     /// process waits its turn at the back of the queue: the "run next" slot is
     /// for processes woken by a message.
     func start(_ operation: sending @escaping @isolated(any) () async -> Void) -> Swift.Task<Void, Never> {
+        if Self.useGlobalExecutor {
+            // For comparison benchmarks only: run processes on Swift's default executor.
+            return Swift.Task(operation: operation)
+        }
         if Worker.current?.scheduler === self { ember_set_enqueue_at_back() }
         let task = Swift.Task(executorPreference: self, operation: operation)
         ember_take_enqueue_at_back()

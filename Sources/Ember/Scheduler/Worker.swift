@@ -11,7 +11,6 @@ import Darwin
 #endif
 
 /// One scheduler thread with its run queue.
-let jobsRun = Atomic<Int>(0)
 final class Worker: @unchecked Sendable {
     // @unchecked Sendable: `next`, `nextStreak`, `rng` and `tick` are touched only
     // by this worker's own thread; the queue is behind a Mutex; `scheduler` is
@@ -134,7 +133,6 @@ final class Worker: @unchecked Sendable {
         let executor = scheduler.asUnownedTaskExecutor()
         while true {
             if let job = findWork() {
-                jobsRun.add(1, ordering: .relaxed)
                 job.runSynchronously(on: executor)
                 continue
             }
