@@ -164,6 +164,26 @@ struct ProcessTests {
         #expect(throws: ProcessError.notInProcess("spawnLink")) { try spawnLink {} }
     }
 
+    @Test("a Swift child task inside a process can send but is not the process")
+    func childTaskIsNotTheProcess() async throws {
+        let (childSees, parentGets) = try await withProcess { () -> (String, Int) in
+            let me = try Pid.current
+            async let seen: String = {
+                send(me, 7)
+                do {
+                    _ = try Pid.current
+                    return "a process"
+                } catch {
+                    return "not a process"
+                }
+            }()
+            let childSees = await seen
+            return (childSees, try await receive(Int.self))
+        }
+        #expect(childSees == "not a process")
+        #expect(parentGets == 7)
+    }
+
     @Test("info reports status, queue length, links, monitors, name and the trap-exit flag")
     func info() async throws {
         try await withProcess {

@@ -9,10 +9,11 @@
 /// ```
 @discardableResult
 public func send<Message: Sendable>(_ pid: Pid, _ message: Message) -> Message {
-    if let sender = ProcessCell.current, !sender.isAlive {
+    if let sender = ProcessCell.current {
         // A killed process is dead for everyone at once, even before its code
         // reaches a suspension point: what it sends now goes nowhere.
-        return message
+        guard sender.isAlive else { return message }
+        sender.chargeSend()
     }
     pid.cell?.deliver(message)
     return message

@@ -34,11 +34,29 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     // @unchecked Sendable: see the storage rules above.
     typealias Waiter = UnsafeContinuation<Wake, Never>
 
-    /// The process the current task runs as.
-    @TaskLocal static var current: ProcessCell?
+    /// The process whose task (or a task created inside it) is running.
+    /// Task-locals are inherited by child tasks, so this alone does not say
+    /// that the current task *is* the process: see ``current``.
+    @TaskLocal static var bound: ProcessCell?
 
-    /// Receives between two voluntary yields (Erlang counts reductions).
-    static let receiveBudget = 200
+    /// The process the current task runs as: nil outside processes and in
+    /// Swift tasks created inside a process (`async let`, task groups,
+    /// `Task {}`), which are not the process and must not touch its mailbox.
+    @usableFromInline
+    static var current: ProcessCell? {
+        guard let cell = bound else { return nil }
+        return withUnsafeCurrentTask { $0 == cell.owner } ? cell : nil
+    }
+
+    /// The process's own task, kept only to compare identities. Written once
+    /// by that task before the body runs; read only by tasks created after
+    /// that (they inherited `bound`), so the write happens-before every read.
+    @exclusivity(unchecked) private var owner: UnsafeCurrentTask?
+
+    /// Sends and receives between two voluntary yields (the BEAM counts
+    /// reductions). A send cannot suspend, so the yield happens at the next
+    /// receive once the budget is spent.
+    static let budgetPerSlice = 200
 
     let id: UInt32
     let serial: UInt32
@@ -54,7 +72,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     private let savedCount = Atomic<Int>(0)
     @exclusivity(unchecked) private var receiveCounter: UInt64 = 0
-    @exclusivity(unchecked) private var budget = ProcessCell.receiveBudget
+    @exclusivity(unchecked) private var budget = ProcessCell.budgetPerSlice
 
     init(id: UInt32, serial: UInt32, origin: SpawnOrigin) {
         self.id = id
@@ -122,7 +140,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         do {
             // Killed before it ever ran: the body does not start.
             guard isAlive else { throw ExitReason.killed }
-            try await ProcessCell.$current.withValue(self) { try await body() }
+            owner = withUnsafeCurrentTask { $0 }
+            try await ProcessCell.$bound.withValue(self) { try await body() }
         } catch let exit as ExitReason {
             reason = exit
         } catch {
@@ -146,7 +165,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     func receive(timeout: Timeout, _ match: (any Sendable) throws -> Bool) async throws -> Bool {
         budget -= 1
         if budget <= 0 {
-            budget = Self.receiveBudget
+            budget = Self.budgetPerSlice
             await Scheduler.yield()
         }
         var timer: Timer?
@@ -221,6 +240,9 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         savedCount.store(saved.count, ordering: .relaxed)
         return true
     }
+
+    /// Counts a send against the process's budget. Called only by the process itself.
+    func chargeSend() { budget -= 1 }
 
     /// Messages waiting in the mailbox, whether or not the process has looked at them.
     var messageQueueLength: Int {
