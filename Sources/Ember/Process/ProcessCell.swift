@@ -1,3 +1,4 @@
+import CEmberShims
 import DequeModule
 import Synchronization
 
@@ -11,6 +12,18 @@ enum Wake: Sendable {
     case timeout
     /// The process exited while waiting (killed or hit by an exit signal).
     case exited
+}
+
+/// The address of the current Swift task, or 0 outside tasks: an identity
+/// to compare, never dereferenced. On a scheduler thread it is the job the
+/// worker is running (a task is its own job); elsewhere it is read from the
+/// borrowed `UnsafeCurrentTask` (a single object reference) by a bit cast,
+/// which neither retains nor releases the task.
+@inline(__always)
+func taskIdentity() -> UInt {
+    let job = ember_current_job()
+    if job != 0 { return UInt(job) }
+    return withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UInt.self) } ?? 0 }
 }
 
 /// Where and by whom a process was started, for crash reports.
@@ -45,13 +58,13 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     @usableFromInline
     static var current: ProcessCell? {
         guard let cell = bound else { return nil }
-        return withUnsafeCurrentTask { $0 == cell.owner } ? cell : nil
+        return taskIdentity() == cell.owner ? cell : nil
     }
 
     /// The process's own task, kept only to compare identities. Written once
     /// by that task before the body runs; read only by tasks created after
     /// that (they inherited `bound`), so the write happens-before every read.
-    @exclusivity(unchecked) private var owner: UnsafeCurrentTask?
+    @exclusivity(unchecked) private var owner: UInt = 0
 
     /// Sends and receives between two voluntary yields (the BEAM counts
     /// reductions). A send cannot suspend, so the yield happens at the next
@@ -140,7 +153,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         do {
             // Killed before it ever ran: the body does not start.
             guard isAlive else { throw ExitReason.killed }
-            owner = withUnsafeCurrentTask { $0 }
+            owner = taskIdentity()
             try await ProcessCell.$bound.withValue(self) { try await body() }
         } catch let exit as ExitReason {
             reason = exit

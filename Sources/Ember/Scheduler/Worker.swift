@@ -128,12 +128,19 @@ final class Worker: @unchecked Sendable {
         return popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self)
     }
 
+    @inline(__always)
+    private func run(_ job: UnownedJob, on executor: UnownedTaskExecutor) {
+        // UnownedJob is a plain pointer to the job; for a task, the task itself.
+        ember_set_current_job(UInt(bitPattern: unsafeBitCast(job, to: Int.self)))
+        job.runSynchronously(on: executor)
+    }
+
     private func run() {
         ember_set_current_worker(Unmanaged.passUnretained(self).toOpaque())
         let executor = scheduler.asUnownedTaskExecutor()
         while true {
             if let job = findWork() {
-                job.runSynchronously(on: executor)
+                run(job, on: executor)
                 continue
             }
             var found: UnownedJob?
@@ -145,7 +152,7 @@ final class Worker: @unchecked Sendable {
                 }
             }
             if let job = found {
-                job.runSynchronously(on: executor)
+                run(job, on: executor)
                 continue
             }
             scheduler.parker.park { [unowned(unsafe) self] in
