@@ -42,6 +42,9 @@ struct ProcessState<Waiter> {
     private(set) var monitoring: [Reference: Pid] = [:]
     var name: Atom?
     var task: Swift.Task<Void, Never>?
+    /// References of calls awaiting a reply (Erlang's aliases): a reply whose
+    /// call has timed out or been abandoned is dropped, not left in the mailbox.
+    private(set) var aliases: Set<Reference> = []
 
     var isAlive: Bool { exitReason == nil }
     var isWaiting: Bool { waiter != nil }
@@ -150,8 +153,26 @@ struct ProcessState<Waiter> {
         monitoring = [:]
         name = nil
         task = nil
+        aliases = []
         incoming = []
         return departure
+    }
+
+    // MARK: Aliases
+
+    mutating func activateAlias(_ ref: Reference) {
+        if isAlive { aliases.insert(ref) }
+    }
+
+    mutating func deactivateAlias(_ ref: Reference) {
+        aliases.remove(ref)
+    }
+
+    /// Delivers the reply to call `ref`, once, and only while the caller still
+    /// waits for it.
+    mutating func deliverReply(_ ref: Reference, _ message: any Sendable) -> Waiter? {
+        guard aliases.remove(ref) != nil else { return nil }
+        return deliver(message)
     }
 
     // MARK: Links and monitors

@@ -1,0 +1,117 @@
+/// Who made a call: the caller and the call's reference (Elixir's `from`).
+/// A server answers with ``GenServer/reply(_:_:)``, now or later.
+public struct From: Sendable, Hashable, CustomStringConvertible {
+    /// The calling process.
+    public let pid: Pid
+    let ref: Reference
+
+    public var description: String { "{\(pid), \(ref)}" }
+}
+
+/// A synchronous request in a server's mailbox (Elixir's `{:"$gen_call", from, request}`).
+struct CallMessage: Sendable {
+    let from: From
+    let request: any Sendable
+}
+
+/// The answer to a call, delivered only while the caller still waits for it.
+struct CallReply: Sendable {
+    let ref: Reference
+    let value: any Sendable
+}
+
+/// Why a call failed. Uncaught, it ends the caller, as a failed
+/// `GenServer.call` exits the caller in Elixir.
+public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Kind: Equatable, Sendable {
+        case timeout
+        case exited(ExitReason)
+        case unexpectedReply(String)
+    }
+
+    let kind: Kind
+
+    /// No reply came within the timeout.
+    public static let timeout = CallError(kind: .timeout)
+    /// The server was not alive when called.
+    public static let noproc = CallError(kind: .exited(.noproc))
+    /// The server exited with `reason` before replying.
+    public static func exited(_ reason: ExitReason) -> CallError { CallError(kind: .exited(reason)) }
+
+    /// The reason the caller exits with, as Elixir would have it: `:timeout`,
+    /// `:noproc` or the server's exit reason.
+    public var reason: ExitReason {
+        switch kind {
+        case .timeout: "timeout"
+        case .exited(let reason): reason
+        case .unexpectedReply: "bad_reply"
+        }
+    }
+
+    public var description: String {
+        switch kind {
+        case .timeout: "the call timed out"
+        case .exited(let reason): "the server exited (\(reason))"
+        case .unexpectedReply(let type): "the server replied with a value of type \(type)"
+        }
+    }
+}
+
+/// The call protocol shared by GenServer, Agent and the supervisors.
+enum Calls {
+    /// Sends `request` to `server` and waits for its reply, as Elixir's
+    /// `GenServer.call`: the server is monitored for the duration, a late reply
+    /// is dropped. Outside a process, the call is made from a temporary one.
+    static func call<Reply: Sendable>(
+        _ server: Pid, _ request: any Sendable, timeout: Timeout
+    ) async throws -> Reply {
+        let value = try await callUntyped(server, request, timeout: timeout)
+        guard let typed = value as? Reply else {
+            throw CallError(kind: .unexpectedReply(String(describing: type(of: value))))
+        }
+        return typed
+    }
+
+    private enum Outcome { case reply(any Sendable), down(ExitReason) }
+
+    private static func callUntyped(_ server: Pid, _ request: any Sendable, timeout: Timeout) async throws -> any Sendable {
+        guard let me = ProcessCell.current else {
+            return try await withProcess { try await callUntyped(server, request, timeout: timeout) }
+        }
+        let ref = try monitor(server)
+        me.state.withLock { $0.activateAlias(ref) }
+        send(server, CallMessage(from: From(pid: me.pid, ref: ref), request: request))
+        let outcome = try await receive(after: timeout) { (message: any Sendable) -> Outcome? in
+            if let reply = message as? CallReply, reply.ref == ref { return .reply(reply.value) }
+            if let down = message as? DownMessage, down.ref == ref { return .down(down.reason) }
+            return nil
+        }
+        me.state.withLock { $0.deactivateAlias(ref) }
+        switch outcome {
+        case .reply(let value)?:
+            try demonitor(ref, flush: true)
+            return value
+        case .down(let reason)?:
+            throw CallError.exited(reason)
+        case nil:
+            try demonitor(ref, flush: true)
+            throw CallError.timeout
+        }
+    }
+
+    /// Calls the process registered as `name`.
+    static func call<Reply: Sendable>(
+        _ name: Atom, _ request: any Sendable, timeout: Timeout
+    ) async throws -> Reply {
+        guard let server = whereis(name) else { throw CallError.noproc }
+        return try await call(server, request, timeout: timeout)
+    }
+
+    /// Answers the call `from`. Does nothing if the caller stopped waiting.
+    static func reply(_ from: From, _ value: any Sendable) {
+        guard let cell = from.pid.cell else { return }
+        let reply = CallReply(ref: from.ref, value: value)
+        let waiter = cell.state.withLock { $0.deliverReply(from.ref, reply) }
+        waiter?.resume(returning: .message(reply))
+    }
+}
