@@ -176,10 +176,10 @@ struct ProcessStateTests {
             return
         }
         let first = state.deliver("a")
-        #expect(first == 1)
+        #expect(first.handedTo == 1)
         #expect(state.incomingCount == 0)
         let second = state.deliver("b")
-        #expect(second == nil)
+        #expect(second.isQueued)
         #expect(state.incomingCount == 1)
     }
 
@@ -217,7 +217,7 @@ struct ProcessStateTests {
         let r7 = state.exit("again")
         #expect(r7 == nil)
         let r8 = state.deliver("late")
-        #expect(r8 == nil)
+        #expect(r8.isDropped)
         #expect(state.incomingCount == 0)
         let r9 = state.addLink(peer)
         #expect(!r9)
@@ -231,8 +231,31 @@ struct ProcessStateTests {
         let r10 = state.stopMonitoring(ref)
         #expect(r10 == peer)
         let r11 = state.deliverDown(DownMessage(ref: ref, pid: peer, reason: .normal))
-        #expect(r11 == nil)
+        #expect(r11.isDropped)
         #expect(state.incomingCount == 0)
+    }
+
+    final class Handler: MessageHandler {
+        func handle(_ message: any Sendable) async throws {}
+    }
+
+    @Test("a dormant process is woken by its next message, once, and refuses dormancy while messages wait")
+    func dormancy() {
+        var state = State()
+        let handler = Handler()
+        let slept = state.becomeDormant(handler)
+        #expect(slept)
+        #expect(state.isWaiting)
+        guard case .wake(let woken, let generation) = state.deliver("a") else {
+            Issue.record("a message did not wake a dormant process")
+            return
+        }
+        #expect(woken === handler)
+        #expect(generation == 2)
+        let again = state.deliver("b")
+        #expect(again.isQueued)
+        let refused = state.becomeDormant(handler)
+        #expect(!refused)
     }
 
     @Test("exit(pid, kill) turns into killed even when trapping; a link kill stays kill")
@@ -251,5 +274,20 @@ struct ProcessStateTests {
             return
         }
         #expect(linkDeparture.reason == .kill)
+    }
+}
+
+extension ProcessState.Delivery {
+    var handedTo: Waiter? {
+        if case .handed(let waiter) = self { return waiter }
+        return nil
+    }
+    var isQueued: Bool {
+        if case .queued = self { return true }
+        return false
+    }
+    var isDropped: Bool {
+        if case .dropped = self { return true }
+        return false
     }
 }

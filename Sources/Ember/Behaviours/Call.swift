@@ -111,7 +111,6 @@ enum Calls {
     static func reply(_ from: From, _ value: any Sendable) {
         guard let cell = from.pid.cell else { return }
         let reply = CallReply(ref: from.ref, value: value)
-        let waiter = cell.state.withLock { $0.deliverReply(from.ref, reply) }
-        waiter?.resume(returning: .message(reply))
+        cell.complete(cell.state.withLock { $0.deliverReply(from.ref, reply) }, reply)
     }
 }

@@ -26,6 +26,21 @@ func taskIdentity() -> UInt {
     return withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UInt.self) } ?? 0 }
 }
 
+/// How one task of a process ended.
+enum Turn: Sendable {
+    /// The process is finished: it exits `normal`.
+    case finished
+    /// The process waits, with no task, for its next message.
+    case dormant
+}
+
+/// What a dormant process does with its messages: GenServer, Agent and the
+/// supervisors run on one, so an idle one holds no suspended Swift task.
+protocol MessageHandler: AnyObject, Sendable {
+    /// Handles one message, inside the process. Throw to exit.
+    func handle(_ message: any Sendable) async throws
+}
+
 /// Where and by whom a process was started, for crash reports.
 struct SpawnOrigin: Sendable {
     let parent: Pid?
@@ -99,15 +114,24 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     // MARK: Signals from anywhere
 
     func deliver(_ message: any Sendable) {
-        let waiter = state.withLock { $0.deliver(message) }
-        waiter?.resume(returning: .message(message))
+        complete(state.withLock { $0.deliver(message) }, message)
+    }
+
+    /// Finishes a delivery outside the lock: resumes the receiver the message
+    /// was handed to, or starts the task of a dormant process.
+    func complete(_ delivery: ProcessState<Waiter>.Delivery, _ message: any Sendable) {
+        switch delivery {
+        case .queued, .dropped: break
+        case .handed(let waiter): waiter.resume(returning: .message(message))
+        case .wake(let handler, let generation): wake(handler, generation: generation)
+        }
     }
 
     func exitSignal(from sender: Pid, reason: ExitReason, kind: ExitSignalKind) {
         let outcome = state.withLock { $0.receiveExitSignal(from: sender, reason: reason, kind: kind, me: pid) }
         switch outcome {
         case .ignored: break
-        case .delivered(let waiter, let message): waiter?.resume(returning: .message(message))
+        case .delivered(let delivery, let message): complete(delivery, message)
         case .exited(let departure): depart(departure)
         }
     }
@@ -133,28 +157,33 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         departure.task?.cancel()
     }
 
-    /// Hands the process its task; cancels it at once if the process already
+    /// Records the process's task; cancels it at once if the process already
     /// died (it can be killed before its task exists).
-    func attach(_ task: Swift.Task<Void, Never>) {
-        let dead = state.withLock { state -> Bool in
-            guard state.isAlive else { return true }
-            state.task = task
-            return false
+    func attach(_ task: Swift.Task<Void, Never>, generation: UInt32 = 0) {
+        if !state.withLock({ $0.attach(task, generation: generation) }) { task.cancel() }
+    }
+
+    /// Starts a task to handle the messages of a dormant process.
+    private func wake(_ handler: any MessageHandler, generation: UInt32) {
+        let task = Runtime.shared.scheduler.startWoken { [self] in
+            await self.run { try await self.serve(handler) }
         }
-        if dead { task.cancel() }
+        attach(task, generation: generation)
     }
 
     // MARK: The process's own side
 
     /// The body of the process's task.
-    func run(_ body: @escaping @Sendable () async throws -> Void) async {
+    /// Runs one task of the process: `body` as the process, then its exit —
+    /// unless the body left the process dormant, waiting for messages.
+    func run(_ body: @escaping @Sendable () async throws -> Turn) async {
         var reason = ExitReason.normal
         var crash: (any Error)?
         do {
             // Killed before it ever ran: the body does not start.
             guard isAlive else { throw ExitReason.killed }
             owner = taskIdentity()
-            try await ProcessCell.$bound.withValue(self) { try await body() }
+            if try await ProcessCell.$bound.withValue(self, operation: body) == .dormant { return }
         } catch let exit as ExitReason {
             reason = exit
         } catch {
@@ -165,6 +194,23 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         if let departure = state.withLock({ $0.exit(reason) }) {
             if let crash { CrashReport.log(process: self, error: crash) }
             depart(departure)
+        }
+    }
+
+    /// Handles messages with `handler` until none is waiting, then leaves the
+    /// process dormant: alive, with no Swift task, until a message arrives.
+    func serve(_ handler: any MessageHandler) async throws -> Turn {
+        while true {
+            var next: (any Sendable)?
+            _ = try await receive(timeout: 0) { message in
+                next = message
+                return true
+            }
+            if let message = next {
+                try await handler.handle(message)
+            } else if state.withLock({ $0.becomeDormant(handler) }) {
+                return .dormant
+            }
         }
     }
 

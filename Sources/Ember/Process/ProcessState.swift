@@ -42,12 +42,30 @@ struct ProcessState<Waiter> {
     private(set) var monitoring: [Reference: Pid] = [:]
     var name: Atom?
     var task: Swift.Task<Void, Never>?
+    /// Counts the tasks of a process that goes dormant and wakes up.
+    private(set) var taskGeneration: UInt32 = 0
     /// References of calls awaiting a reply (Erlang's aliases): a reply whose
     /// call has timed out or been abandoned is dropped, not left in the mailbox.
     private(set) var aliases: Set<Reference> = []
+    /// Set while the process is dormant: alive, with no task, its messages to
+    /// be handled by this handler in a task started when one arrives.
+    private(set) var dormantHandler: (any MessageHandler)?
 
     var isAlive: Bool { exitReason == nil }
-    var isWaiting: Bool { waiter != nil }
+    var isWaiting: Bool { waiter != nil || dormantHandler != nil }
+
+    /// What became of a delivered message.
+    enum Delivery {
+        /// Queued in the mailbox.
+        case queued
+        /// The process is dead: dropped.
+        case dropped
+        /// Handed straight to the receiver blocked in `receive`: resume it with the message.
+        case handed(Waiter)
+        /// Queued, and the process was dormant: start a task to run its
+        /// handler and attach it with this generation.
+        case wake(any MessageHandler, generation: UInt32)
+    }
 
     // MARK: Messages
 
@@ -55,11 +73,36 @@ struct ProcessState<Waiter> {
     /// message is handed straight to it: the waiter is returned (to be resumed
     /// with the message) and nothing is queued. Messages to a dead process
     /// are dropped.
-    mutating func deliver(_ message: any Sendable) -> Waiter? {
-        guard isAlive else { return nil }
-        if let waiter = takeWaiter() { return waiter }
+    mutating func deliver(_ message: any Sendable) -> Delivery {
+        guard isAlive else { return .dropped }
+        if let waiter = takeWaiter() { return .handed(waiter) }
         incoming.append(message)
-        return nil
+        if let handler = dormantHandler {
+            dormantHandler = nil
+            taskGeneration &+= 1
+            return .wake(handler, generation: taskGeneration)
+        }
+        return .queued
+    }
+
+    /// Puts the process to sleep with no task until a message arrives for
+    /// `handler`. Refused (false) if a message is already waiting.
+    mutating func becomeDormant(_ handler: any MessageHandler) -> Bool {
+        guard isAlive, incoming.isEmpty else { return false }
+        dormantHandler = handler
+        task = nil
+        taskGeneration &+= 1
+        return true
+    }
+
+    /// Records the Swift task started for task generation `generation` (0 for
+    /// the first task), so that an exit can cancel it. Returns false if the
+    /// process is dead (cancel the task). A task that already finished its
+    /// turn (the generation moved on) is not recorded.
+    mutating func attach(_ newTask: Swift.Task<Void, Never>, generation: UInt32) -> Bool {
+        guard isAlive else { return false }
+        if generation == taskGeneration { task = newTask }
+        return true
     }
 
     /// Takes every message that arrived since the last call, oldest first.
@@ -114,9 +157,8 @@ struct ProcessState<Waiter> {
     enum SignalOutcome {
         /// Nothing happens (dropped or ignored).
         case ignored
-        /// The signal became this ``ExitMessage``; if a waiter is returned, the
-        /// message was handed to it rather than queued.
-        case delivered(Waiter?, ExitMessage)
+        /// The signal became this ``ExitMessage``, delivered as `Delivery` says.
+        case delivered(Delivery, ExitMessage)
         /// The process exits.
         case exited(Departure<Waiter>)
     }
@@ -129,13 +171,19 @@ struct ProcessState<Waiter> {
             // A link signal is only honoured while the link exists: signals in
             // flight when `unlink` was called are dropped.
             guard links.remove(sender) != nil else { return .ignored }
-            if trapsExits { return .delivered(deliver(ExitMessage(from: sender, reason: reason)), ExitMessage(from: sender, reason: reason)) }
+            if trapsExits {
+                let message = ExitMessage(from: sender, reason: reason)
+                return .delivered(deliver(message), message)
+            }
             if reason == .normal { return .ignored }
             return .exited(exit(reason)!)
         case .exit:
             if reason == .kill { return .exited(exit(.killed)!) }
             if sender == me && reason == .normal { return .exited(exit(.normal)!) }
-            if trapsExits { return .delivered(deliver(ExitMessage(from: sender, reason: reason)), ExitMessage(from: sender, reason: reason)) }
+            if trapsExits {
+                let message = ExitMessage(from: sender, reason: reason)
+                return .delivered(deliver(message), message)
+            }
             if reason == .normal { return .ignored }
             return .exited(exit(reason)!)
         }
@@ -154,6 +202,7 @@ struct ProcessState<Waiter> {
         name = nil
         task = nil
         aliases = []
+        dormantHandler = nil
         incoming = []
         return departure
     }
@@ -170,8 +219,8 @@ struct ProcessState<Waiter> {
 
     /// Delivers the reply to call `ref`, once, and only while the caller still
     /// waits for it.
-    mutating func deliverReply(_ ref: Reference, _ message: any Sendable) -> Waiter? {
-        guard aliases.remove(ref) != nil else { return nil }
+    mutating func deliverReply(_ ref: Reference, _ message: any Sendable) -> Delivery {
+        guard aliases.remove(ref) != nil else { return .dropped }
         return deliver(message)
     }
 
@@ -211,8 +260,8 @@ struct ProcessState<Waiter> {
 
     /// Delivers the DOWN message of a monitor this process holds; dropped if
     /// the monitor was removed meanwhile (a demonitor wins over a DOWN in flight).
-    mutating func deliverDown(_ down: DownMessage) -> Waiter? {
-        guard monitoring.removeValue(forKey: down.ref) != nil else { return nil }
+    mutating func deliverDown(_ down: DownMessage) -> Delivery {
+        guard monitoring.removeValue(forKey: down.ref) != nil else { return .dropped }
         return deliver(down)
     }
 }

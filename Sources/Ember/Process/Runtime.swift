@@ -59,6 +59,18 @@ final class Runtime: Sendable {
         parent: ProcessCell?, link: Bool, monitor: Bool, origin: SpawnOrigin,
         body: @escaping @Sendable () async throws -> Void
     ) -> (Pid, Reference?) {
+        spawnCell(parent: parent, link: link, monitor: monitor, origin: origin) {
+            try await body()
+            return .finished
+        }
+    }
+
+    /// Like ``spawn(parent:link:monitor:origin:body:)``, for bodies that may
+    /// leave the process dormant (servers).
+    func spawnCell(
+        parent: ProcessCell?, link: Bool, monitor: Bool, origin: SpawnOrigin,
+        body: @escaping @Sendable () async throws -> Turn
+    ) -> (Pid, Reference?) {
         let number = nextId.wrappingAdd(1, ordering: .relaxed).oldValue
         let cell = ProcessCell(
             id: UInt32(truncatingIfNeeded: number), serial: UInt32(truncatingIfNeeded: number >> 32), origin: origin)
@@ -122,8 +134,7 @@ final class Runtime: Sendable {
         for (ref, watcher) in departure.monitoredBy {
             guard let watcherCell = watcher.cell else { continue }
             let down = DownMessage(ref: ref, pid: pid, reason: reason)
-            let waiter = watcherCell.state.withLock { $0.deliverDown(down) }
-            waiter?.resume(returning: .message(down))
+            watcherCell.complete(watcherCell.state.withLock { $0.deliverDown(down) }, down)
         }
         for (ref, target) in departure.monitoring {
             target.cell?.state.withLock { $0.removeMonitor(ref) }

@@ -137,4 +137,11 @@ extension Scheduler {
         ember_take_enqueue_at_back()
         return task
     }
+
+    /// Starts the task of a dormant process woken by a message: like any
+    /// process woken by a message, it runs next on this worker.
+    func startWoken(_ operation: sending @escaping @isolated(any) () async -> Void) -> Swift.Task<Void, Never> {
+        if Self.useGlobalExecutor { return Swift.Task(operation: operation) }
+        return Swift.Task(executorPreference: self, operation: operation)
+    }
 }
