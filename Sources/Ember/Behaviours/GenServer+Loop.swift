@@ -1,0 +1,107 @@
+/// Internal messages of the server protocol.
+struct CastMessage: Sendable { let request: any Sendable }
+struct InitRequest: Sendable {}
+enum InitReply: Sendable { case started, ignored, nameTaken(Pid) }
+struct StopRequest: Sendable { let reason: ExitReason }
+struct ServerTimeout: Sendable { let generation: UInt64 }
+
+/// The server loop of a ``GenServer``: a dormant process's message handler.
+///
+/// `server`, `timeoutGeneration` and `timer` are touched only by the
+/// process's own task, one message at a time; a dormant process passes them
+/// to its next task through the process lock (happens-before).
+final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendable {
+    private var server: Server
+    private let parent: Pid?
+    private var timeoutGeneration: UInt64 = 0
+    private var timer: TimerReference?
+
+    init(_ server: Server, parent: Pid?) {
+        self.server = server
+        self.parent = parent
+    }
+
+    func handle(_ message: any Sendable) async throws {
+        disarmTimeout()
+        do {
+            try await dispatch(message)
+        } catch let reason as ExitReason {
+            throw reason
+        } catch {
+            await server.terminate(.error(error))
+            throw error
+        }
+    }
+
+    private func dispatch(_ message: any Sendable) async throws {
+        switch message {
+        case let call as CallMessage:
+            guard let request = call.request as? Server.Request else {
+                throw GenServerError.unexpected("call", inspect(call.request))
+            }
+            switch try await server.handleCall(request, from: call.from).kind {
+            case .reply(let reply, let next):
+                Calls.reply(call.from, reply)
+                try await proceed(next)
+            case .noReply(let next):
+                try await proceed(next)
+            case .stop(let reason, let reply):
+                if let reply { Calls.reply(call.from, reply) }
+                try await stop(reason)
+            }
+        case let cast as CastMessage:
+            guard let request = cast.request as? Server.Cast else {
+                throw GenServerError.unexpected("cast", inspect(cast.request))
+            }
+            try await apply(server.handleCast(request))
+        case let stop as StopRequest:
+            try await self.stop(stop.reason)
+        case let exit as ExitMessage where exit.from == parent:
+            // A server trapping exits stops with its parent, running terminate.
+            try await stop(exit.reason)
+        case let timeout as ServerTimeout:
+            if timeout.generation == timeoutGeneration {
+                try await apply(server.handleInfo(Atom("timeout")))
+            }
+        default:
+            try await apply(server.handleInfo(message))
+        }
+    }
+
+    private func apply(_ result: HandleResult<Server>) async throws {
+        switch result.kind {
+        case .noReply(let next): try await proceed(next)
+        case .stop(let reason): try await stop(reason)
+        }
+    }
+
+    /// Runs what a handler asked for before the next message.
+    func proceed(_ next: Next<Server>) async throws {
+        switch next {
+        case .none:
+            break
+        case .timeout(let milliseconds):
+            timeoutGeneration &+= 1
+            timer = sendAfter(try Pid.current, ServerTimeout(generation: timeoutGeneration), milliseconds: milliseconds)
+        case .continue(let continuation):
+            try await apply(server.handleContinue(continuation))
+        }
+    }
+
+    private func disarmTimeout() {
+        guard let timer else { return }
+        cancelTimer(timer)
+        self.timer = nil
+        timeoutGeneration &+= 1
+    }
+
+    private func stop(_ reason: ExitReason) async throws -> Never {
+        await server.terminate(reason)
+        if !reason.isOrderly {
+            CrashReport.logger.error(
+                "GenServer \((try? Pid.current).map(\.description) ?? "") terminating\n** (stop) \(reason)",
+                metadata: ["pid": "\((try? Pid.current).map(\.description) ?? "")", "reason": "\(reason)"])
+        }
+        throw reason
+    }
+}

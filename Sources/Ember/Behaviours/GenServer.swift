@@ -1,0 +1,96 @@
+/// A server process with state, in the shape of Elixir's `GenServer`.
+///
+/// The conforming type *is* the state. It is created by ``initialize(_:)``
+/// inside the new process and only ever touched there, one message at a time:
+///
+/// ```swift
+/// struct Counter: GenServer {
+///     enum Request: Sendable { case get, add(Int) }
+///     var count = 0
+///
+///     static func initialize(_ start: Int) async throws -> InitResult<Counter> {
+///         .ok(Counter(count: start))
+///     }
+///
+///     mutating func handleCall(_ request: Request, from: From) async throws -> CallResult<Counter> {
+///         switch request {
+///         case .get: return .reply(count)
+///         case .add(let n): count += n; return .reply(count)
+///         }
+///     }
+/// }
+///
+/// let counter = try await Counter.startLink(10, name: "counter")
+/// try await Counter.call(counter, .add(5))   // 15
+/// ```
+///
+/// Calls wait for a reply (default timeout 5 seconds); casts and other
+/// messages do not. An idle server holds no Swift task: its handlers run
+/// only while its mailbox has work.
+public protocol GenServer {
+    /// What ``initialize(_:)`` receives from `start`/`startLink`.
+    associatedtype Argument: Sendable = Void
+    /// Synchronous requests (``call(_:_:timeout:)-(Pid,_,_)``).
+    associatedtype Request: Sendable = Never
+    /// The answer to a request.
+    associatedtype Reply: Sendable = Never
+    /// Asynchronous requests (``cast(_:_:)-(Pid,_)``).
+    associatedtype Cast: Sendable = Never
+    /// What a handler asks to be continued with (Elixir's `{:continue, term}`).
+    associatedtype Continue: Sendable = Never
+
+    /// Runs in the new process before `start` returns. Return `.ok(state)` to
+    /// run, `.ignore` to exit quietly, `.stop(reason)` to fail the start.
+    static func initialize(_ argument: Argument) async throws -> InitResult<Self>
+
+    /// Handles a call; reply now, later (``reply(_:_:)``) or stop.
+    mutating func handleCall(_ request: Request, from: From) async throws -> CallResult<Self>
+
+    /// Handles a cast.
+    mutating func handleCast(_ request: Cast) async throws -> HandleResult<Self>
+
+    /// Handles any other message: exit messages when trapping exits, `DOWN`
+    /// messages, timers, and `:timeout` when a handler's timeout passes.
+    mutating func handleInfo(_ message: any Sendable) async throws -> HandleResult<Self>
+
+    /// Continues work a handler deferred with `continue:`, before the next message.
+    mutating func handleContinue(_ continuation: Continue) async throws -> HandleResult<Self>
+
+    /// Called before the server exits: on a stop result, on ``stop(_:reason:timeout:)``,
+    /// when a handler throws, and on its parent's exit signal if it traps exits.
+    mutating func terminate(_ reason: ExitReason) async
+}
+
+extension GenServer {
+    public mutating func handleCall(_ request: Request, from: From) async throws -> CallResult<Self> {
+        throw GenServerError.unexpected("call", String(describing: request))
+    }
+
+    public mutating func handleCast(_ request: Cast) async throws -> HandleResult<Self> {
+        throw GenServerError.unexpected("cast", String(describing: request))
+    }
+
+    /// By default an unexpected message is logged and dropped, as in Elixir.
+    public mutating func handleInfo(_ message: any Sendable) async throws -> HandleResult<Self> {
+        CrashReport.logger.error(
+            "\(Self.self) \((try? Pid.current).map(\.description) ?? "") received unexpected message in handleInfo: \(inspect(message))")
+        return .noReply
+    }
+
+    public mutating func handleContinue(_ continuation: Continue) async throws -> HandleResult<Self> {
+        throw GenServerError.unexpected("continue", String(describing: continuation))
+    }
+
+    public mutating func terminate(_ reason: ExitReason) async {}
+}
+
+/// A server's misbehaviour, as a typed error.
+public struct GenServerError: Error, Sendable, Equatable, CustomStringConvertible {
+    let text: String
+
+    static func unexpected(_ kind: String, _ value: String) -> GenServerError {
+        GenServerError(text: "no handler for the \(kind) \(value)")
+    }
+
+    public var description: String { text }
+}
