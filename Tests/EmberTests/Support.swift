@@ -9,7 +9,12 @@ func eventually(within seconds: Double = 10, _ condition: () -> Bool) async -> B
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(2))
+        if ProcessCell.current != nil {
+            // Inside a process, wait the way a process does.
+            _ = try? await receive(Never.self, after: 2)
+        } else {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
     }
     return condition()
 }

@@ -22,7 +22,13 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     }
 
     func handle(_ message: any Sendable) async throws {
-        disarmTimeout()
+        if let timeout = message as? ServerTimeout {
+            // Only the timeout armed last counts; any message since disarmed it.
+            guard timeout.generation == timeoutGeneration, timer != nil else { return }
+            timer = nil
+        } else {
+            disarmTimeout()
+        }
         do {
             try await dispatch(message)
         } catch let reason as ExitReason {
@@ -59,10 +65,8 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         case let exit as ExitMessage where exit.from == parent:
             // A server trapping exits stops with its parent, running terminate.
             try await stop(exit.reason)
-        case let timeout as ServerTimeout:
-            if timeout.generation == timeoutGeneration {
-                try await apply(server.handleInfo(Atom("timeout")))
-            }
+        case is ServerTimeout:
+            try await apply(server.handleInfo(Atom("timeout")))
         default:
             try await apply(server.handleInfo(message))
         }
