@@ -66,17 +66,16 @@ struct AgentTests {
     func callTimeout() async throws {
         try await withProcess {
             let agent = try await Agent.startLink { 0 }
-            let gate = Atomic<Bool>(false)
             await #expect(throws: CallError.timeout) {
                 try await agent.get(timeout: 50) { _ in
-                    // Busy until the caller has timed out (bounded, so it cannot hang).
-                    let deadline = ContinuousClock.now + .seconds(5)
-                    while !gate.load(ordering: .relaxed) && ContinuousClock.now < deadline {}
+                    // An agent function cannot suspend: keep the agent busy for
+                    // a short, bounded while, longer than the call's timeout.
+                    let until = ContinuousClock.now + .milliseconds(300)
+                    while ContinuousClock.now < until {}
                     return 1
                 }
             }
-            gate.store(true, ordering: .relaxed)
-            #expect(try await agent.get { $0 } == 0)
+            #expect(try await agent.get(timeout: 10_000) { $0 } == 0)
             #expect(try Pid.current.info()?.messageQueueLength == 0, "the late reply was dropped")
         }
     }

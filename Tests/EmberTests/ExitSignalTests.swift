@@ -230,7 +230,9 @@ struct ExitSignalTests {
             let me = try Pid.current
             let gate = Mutex(false)
             let busy = spawn {
-                while !gate.withLock({ $0 }) {}  // busy, no suspension point
+                // Busy, with no suspension point (bounded so it cannot hog a scheduler for long).
+                let until = ContinuousClock.now + .seconds(1)
+                while !gate.withLock({ $0 }) && ContinuousClock.now < until {}
                 send(me, 42)
             }
             busy.exit(.kill)

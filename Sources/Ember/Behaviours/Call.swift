@@ -95,6 +95,9 @@ enum Calls {
             throw CallError.exited(reason)
         case nil:
             try demonitor(ref, flush: true)
+            // A reply that slipped in between the timeout and the alias going
+            // away is dropped too.
+            me.removeMessages { ($0 as? CallReply)?.ref == ref }
             throw CallError.timeout
         }
     }
