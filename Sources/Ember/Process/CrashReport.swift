@@ -18,11 +18,17 @@ public enum CrashReport {
 
     static func log(process: ProcessCell, error: any Error) {
         let origin = process.origin
-        var message = "Process \(process.pid) raised an exception\n** \(ExitReason.describe(error))"
-        message += "\n    \(origin.file):\(origin.line): \(origin.function)"
-        if let parent = origin.parent { message += " (started from \(parent))" }
-        logger.error(
-            "\(message)",
-            metadata: ["pid": "\(process.pid)", "reason": "\(ExitReason.error(error))"])
+        let message: String
+        switch origin.kind {
+        case .process:
+            message = "Process \(process.pid) raised an exception\n** \(ExitReason.describe(error))"
+                + "\n    \(origin.file):\(origin.line): \(origin.function)"
+        case .task:
+            message = "Task \(process.pid) started from \(origin.parent.map(\.description) ?? "outside any process") terminating"
+                + "\n** \(ExitReason.describe(error))"
+                + "\n    \(origin.file):\(origin.line): \(origin.function)"
+                + "\nFunction: closure at \(origin.file):\(origin.line)\n    Args: []"
+        }
+        logger.error("\(message)", metadata: ["pid": "\(process.pid)", "reason": "\(ExitReason.error(error))"])
     }
 }

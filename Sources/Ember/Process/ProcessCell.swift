@@ -43,10 +43,18 @@ protocol MessageHandler: AnyObject, Sendable {
 
 /// Where and by whom a process was started, for crash reports.
 struct SpawnOrigin: Sendable {
+    /// What the process is, for its crash report.
+    enum Kind: Sendable {
+        case process
+        /// A task (``Tasks``): reported as Elixir reports a `Task`.
+        case task
+    }
+
     let parent: Pid?
     let file: StaticString
     let line: UInt
     let function: String
+    var kind: Kind = .process
 }
 
 /// The runtime's side of one process: its state machine behind a lock, and
