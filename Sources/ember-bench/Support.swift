@@ -11,6 +11,8 @@ struct Bench: Sendable {
         "pingpong": Bench(run: pingpong),
         "skynet": Bench(run: skynet),
         "actors": Bench(run: actors),
+        "genserver-call": Bench(run: genserverCall),
+        "idle-agents": Bench(run: idleAgents),
         "self-send": Bench(run: selfSend),
         "yield": Bench(run: yieldLoop),
         "floor": Bench(run: continuationFloor),

@@ -2,7 +2,7 @@ import Ember
 
 /// The seed's examples, section by section.
 enum Tour {
-    static let sections: [Section] = [spawning, messages, links]
+    static let sections: [Section] = [spawning, messages, links, state]
 
     static let spawning = Section(
         title: "spawn",
@@ -103,5 +103,25 @@ enum Tour {
                 return pid
             },
             Step("try Pid.current   // a new evaluator") { _ in try Pid.current },
+        ])
+
+    static let state = Section(
+        title: "State",
+        text: "Agents are simple abstractions around state, kept in a process.",
+        steps: [
+            Step("let agent = try await Agent.startLink { [Atom: Atom]() }") { shell in
+                let agent = try await Agent.startLink { [Atom: Atom]() }
+                shell.set("agent", agent)
+                return (Atom.ok, agent.pid)
+            },
+            Step("try await agent.update { map in map[\"hello\"] = \"world\" }") { shell in
+                let agent: Agent<[Atom: Atom]> = shell["agent"]
+                try await agent.update { map in map["hello"] = "world" }
+                return Atom.ok
+            },
+            Step("try await agent.get { map in map[\"hello\"] }") { shell in
+                let agent: Agent<[Atom: Atom]> = shell["agent"]
+                return try await agent.get { map in map["hello"] }
+            },
         ])
 }
