@@ -12,33 +12,15 @@ struct SupervisionChaosTests {
 
     init() { _ = CapturedLogs.shared }
 
-    /// What the counter understands (it will become an Agent).
-    enum CounterRequest: Sendable {
-        case increment(from: Pid, serial: Int)
-        case get(from: Pid)
-    }
-    struct Acknowledged: Sendable { let serial: Int }
-    struct CounterValue: Sendable { let value: Int }
     struct Never: Sendable {}
 
     /// What the chaos and the client tell the test when they are done.
     struct Killed: Sendable { let pids: Set<Pid> }
     struct ClientReport: Sendable { let acknowledged: Int, lost: Bool }
 
-    /// A plain process holding an Int, acknowledging each increment.
+    /// An Agent holding an Int: each acknowledged update is a completed call.
     static let counter = Supervisor.ChildSpec.worker(id: "counter") {
-        try spawnLink {
-            var count = 0
-            while true {
-                switch try await receive(CounterRequest.self) {
-                case .increment(let from, let serial):
-                    count += 1
-                    send(from, Acknowledged(serial: serial))
-                case .get(let from):
-                    send(from, CounterValue(value: count))
-                }
-            }
-        }
+        try await Agent.startLink { 0 }.pid
     }
 
     static func worker(_ id: String) -> Supervisor.ChildSpec {
@@ -72,12 +54,12 @@ struct SupervisionChaosTests {
     /// Increments the counter one acknowledged step at a time until told to
     /// stop; reports how many increments were acknowledged.
     static func incrementUntilStopped(_ counter: Pid, reportTo observer: Pid) async throws {
-        let me = try Pid.current
         var acknowledged = 0
+        let agent = Agent<Int>(pid: counter)
         while try await receive(after: 0, { (m: Atom) in m == "stop" ? m : nil }) == nil {
-            send(counter, CounterRequest.increment(from: me, serial: acknowledged))
-            let serial = acknowledged
-            guard try await receive(after: 10_000, { (ack: Acknowledged) in ack.serial == serial ? ack : nil }) != nil else {
+            do {
+                try await agent.update(timeout: 10_000) { $0 += 1 }
+            } catch {
                 send(observer, ClientReport(acknowledged: acknowledged, lost: true))
                 return
             }
@@ -131,8 +113,7 @@ struct SupervisionChaosTests {
 
             #expect(!report.lost)
             #expect(report.acknowledged > 0)
-            send(counter, CounterRequest.get(from: me))
-            #expect(try await receive(CounterValue.self, after: 10_000)?.value == report.acknowledged)
+            #expect(try await Agent<Int>(pid: counter).get { $0 } == report.acknowledged)
         }
     }
 }
