@@ -72,7 +72,7 @@ extension GenServer {
         _ argument: Argument, link: Bool, name: ProcessName?, timeout: Timeout, file: StaticString, line: UInt
     ) async throws -> Pid {
         let parent = ProcessCell.current
-        let origin = SpawnOrigin(parent: parent?.pid, file: file, line: line, function: "\(Self.self).initialize")
+        let origin = SpawnOrigin(parent: parent?.pid, file: file, line: line, function: "initialize")
         let (pid, _) = Runtime.shared.spawnCell(parent: link ? parent : nil, link: link, monitor: false, origin: origin) {
             try await serve(argument, name: name, parent: link ? parent?.pid : nil)
         }

@@ -216,8 +216,9 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             }
             if let message = next {
                 try await handler.handle(message)
-            } else if state.withLock({ $0.becomeDormant(handler) }) {
-                return .dormant
+            } else {
+                saved = Deque()  // empty: release its buffer while dormant
+                if state.withLock({ $0.becomeDormant(handler) }) { return .dormant }
             }
         }
     }

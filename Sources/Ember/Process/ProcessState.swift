@@ -89,6 +89,8 @@ struct ProcessState<Waiter> {
     /// `handler`. Refused (false) if a message is already waiting.
     mutating func becomeDormant(_ handler: any MessageHandler) -> Bool {
         guard isAlive, incoming.isEmpty else { return false }
+        // Drop the buffer an empty mailbox may still hold: idle processes are many.
+        incoming = Deque()
         dormantHandler = handler
         task = nil
         taskGeneration &+= 1
