@@ -2,7 +2,7 @@ import Ember
 
 /// The seed's examples, section by section.
 enum Tour {
-    static let sections: [Section] = [spawning, messages, links, state]
+    static let sections: [Section] = [spawning, messages, links, tasks, state]
 
     static let spawning = Section(
         title: "spawn",
@@ -103,6 +103,19 @@ enum Tour {
                 return pid
             },
             Step("try Pid.current   // a new evaluator") { _ in try Pid.current },
+        ])
+
+    static let tasks = Section(
+        title: "Tasks",
+        text: "Tasks build on the spawn functions to provide better error reports and introspection.",
+        steps: [
+            Step("Tasks.start { throw RuntimeError(\"oops\") }") { _ in
+                let pid = Tasks.start { throw RuntimeError("oops") }
+                // Wait, as a person at the prompt would, until the report is out.
+                let ref = try monitor(pid)
+                _ = try await receive { (down: DownMessage) in down.ref == ref ? down : nil }
+                return (Atom.ok, pid)
+            },
         ])
 
     static let state = Section(
