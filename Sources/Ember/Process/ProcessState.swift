@@ -209,6 +209,9 @@ struct ProcessState<Waiter> {
         return departure
     }
 
+    // Emptied collections are replaced by fresh empty ones below: an empty
+    // Swift collection keeps its storage, and idle processes are many.
+
     // MARK: Aliases
 
     mutating func activateAlias(_ ref: Reference) {
@@ -217,12 +220,14 @@ struct ProcessState<Waiter> {
 
     mutating func deactivateAlias(_ ref: Reference) {
         aliases.remove(ref)
+        if aliases.isEmpty { aliases = [] }
     }
 
     /// Delivers the reply to call `ref`, once, and only while the caller still
     /// waits for it.
     mutating func deliverReply(_ ref: Reference, _ message: any Sendable) -> Delivery {
         guard aliases.remove(ref) != nil else { return .dropped }
+        if aliases.isEmpty { aliases = [] }
         return deliver(message)
     }
 
@@ -237,6 +242,7 @@ struct ProcessState<Waiter> {
 
     mutating func removeLink(_ pid: Pid) {
         links.remove(pid)
+        if links.isEmpty { links = [] }
     }
 
     /// Records that `watcher` monitors this process. Returns false if dead.
@@ -248,6 +254,7 @@ struct ProcessState<Waiter> {
 
     mutating func removeMonitor(_ ref: Reference) {
         monitoredBy[ref] = nil
+        if monitoredBy.isEmpty { monitoredBy = [:] }
     }
 
     /// Records a monitor this process holds on `target`.
@@ -257,13 +264,15 @@ struct ProcessState<Waiter> {
 
     /// Forgets a monitor this process holds. Returns its target, if it was held.
     mutating func stopMonitoring(_ ref: Reference) -> Pid? {
-        monitoring.removeValue(forKey: ref)
+        defer { if monitoring.isEmpty { monitoring = [:] } }
+        return monitoring.removeValue(forKey: ref)
     }
 
     /// Delivers the DOWN message of a monitor this process holds; dropped if
     /// the monitor was removed meanwhile (a demonitor wins over a DOWN in flight).
     mutating func deliverDown(_ down: DownMessage) -> Delivery {
         guard monitoring.removeValue(forKey: down.ref) != nil else { return .dropped }
+        if monitoring.isEmpty { monitoring = [:] }
         return deliver(down)
     }
 }
