@@ -17,6 +17,7 @@ public struct SupervisorError: Error, Sendable, Equatable, CustomStringConvertib
         case restarting
         case startFailed(id: String, reason: ExitReason)
         case maxChildren
+        case ignored
         case duplicateChildId(String)
         case invalidOption(String)
         case unexpectedRequest(String)
@@ -41,6 +42,9 @@ public struct SupervisorError: Error, Sendable, Equatable, CustomStringConvertib
     }
     /// A ``DynamicSupervisor`` already has its maximum number of children.
     public static let maxChildren = SupervisorError(code: .maxChildren)
+    /// The child's start function threw ``StartError/ignored`` (Elixir's
+    /// `:ignore`): no process runs; a ``Supervisor`` keeps the spec, with no pid.
+    public static let ignored = SupervisorError(code: .ignored)
     /// Two children given to ``Supervisor/startLink(children:strategy:maxRestarts:maxSeconds:name:)`` share an id.
     public static func duplicateChildId(_ id: String) -> SupervisorError { SupervisorError(code: .duplicateChildId(id)) }
     /// An option is out of range (a negative `maxRestarts`, a `maxSeconds` below 1, …).
@@ -57,6 +61,7 @@ public struct SupervisorError: Error, Sendable, Equatable, CustomStringConvertib
         case .restarting: "the child is restarting"
         case .startFailed(let id, let reason): "the child \(inspect(id)) failed to start: \(reason)"
         case .maxChildren: "the supervisor has its maximum number of children"
+        case .ignored: "the child's start returned :ignore"
         case .duplicateChildId(let id): "two children have the id \(inspect(id))"
         case .invalidOption(let explanation): "invalid option: \(explanation)"
         case .unexpectedRequest(let request): "a supervisor does not handle the request \(request)"

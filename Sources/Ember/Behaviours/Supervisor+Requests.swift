@@ -38,9 +38,11 @@ extension Supervisor {
             case .stopped: break
             }
             switch try await ChildStart.start(record.spec) {
-            case .success(let pid):
+            case .success(let pid?):
                 server.core.started(key, pid: pid)
                 return Result<Pid, SupervisorError>.success(pid)
+            case .success(nil):
+                return Result<Pid, SupervisorError>.failure(.ignored)
             case .failure(let reason):
                 return Result<Pid, SupervisorError>.failure(.startFailed(id: id, reason: reason))
             }

@@ -82,7 +82,8 @@ extension Supervisor {
             for spec in children {
                 switch try await ChildStart.start(spec) {
                 case .success(let pid):
-                    core.children.add(spec, status: .running(pid))
+                    // An ignored child keeps its spec, with no process (Elixir's `:undefined`).
+                    core.children.add(spec, status: pid.map(ChildStatus.running) ?? .stopped)
                 case .failure(let reason):
                     Report(.startError, ChildSummary(spec), pid: nil, reason: reason).log(supervisor: label)
                     try await stopChildren(core.terminateAll(), together: false)
@@ -182,8 +183,11 @@ extension Supervisor {
             for key in keys {
                 guard let spec = core.children[key]?.spec else { continue }
                 switch try await ChildStart.start(spec) {
-                case .success(let pid):
+                case .success(let pid?):
                     core.started(key, pid: pid)
+                case .success(nil):
+                    // Ignored on restart: no process; a dynamic supervisor forgets it.
+                    if configuration.isDynamic { core.children.remove(key) } else { core.children.setStatus(.stopped, of: key) }
                 case .failure(let reason):
                     try await perform(core.restartFailed(key, reason: reason))
                     return
@@ -199,9 +203,12 @@ extension Supervisor {
                 return .failure(.maxChildren)
             }
             switch try await ChildStart.start(spec) {
-            case .success(let pid):
+            case .success(let pid?):
                 core.children.add(spec, status: .running(pid))
                 return .success(pid)
+            case .success(nil):
+                if !configuration.isDynamic { core.children.add(spec, status: .stopped) }
+                return .failure(.ignored)
             case .failure(let reason):
                 return .failure(.startFailed(id: spec.id, reason: reason))
             }
@@ -237,10 +244,14 @@ extension Supervisor {
 
     /// Runs a child's start function in the supervisor's process.
     enum ChildStart {
-        static func start(_ spec: ChildSpec) async throws -> Result<Pid, ExitReason> {
+        /// Returns the child's pid, or nil if its start returned
+        /// ``StartError/ignored`` (Elixir's `:ignore`).
+        static func start(_ spec: ChildSpec) async throws -> Result<Pid?, ExitReason> {
             let pid: Pid
             do {
                 pid = try await spec.start()
+            } catch let error as StartError where error == .ignored {
+                return .success(nil)
             } catch {
                 // The supervisor itself was killed while the child started: unwind.
                 guard ProcessCell.current?.isAlive ?? false else { throw error }
