@@ -67,6 +67,7 @@ public func spawnMonitor(
 ///     return try await receive { (m: String) in m }
 /// }
 /// ```
+@discardableResult
 public func withProcess<T: Sendable>(
     file: StaticString = #fileID, line: UInt = #line, function: String = #function,
     _ body: @escaping @Sendable () async throws -> T
