@@ -279,7 +279,7 @@ struct ProcessStateTests {
 
 extension ProcessState.Delivery {
     var handedTo: Waiter? {
-        if case .handed(let waiter) = self { return waiter }
+        if case .handed(let waiter, _) = self { return waiter }
         return nil
     }
     var isQueued: Bool {

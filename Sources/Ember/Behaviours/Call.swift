@@ -114,6 +114,6 @@ enum Calls {
     static func reply(_ from: From, _ value: any Sendable) {
         guard let cell = from.pid.cell else { return }
         let reply = CallReply(ref: from.ref, value: value)
-        cell.complete(cell.state.withLock { $0.deliverReply(from.ref, reply) }, reply)
+        cell.complete(cell.state.withLock { $0.deliverReply(from.ref, reply) })
     }
 }

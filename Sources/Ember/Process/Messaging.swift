@@ -54,7 +54,7 @@ public func receive<Message, Result>(
     _ match: (Message) throws -> Result?
 ) async throws -> Result {
     var result: Result?
-    _ = try await ProcessCell.required("receive").receive(timeout: .infinity) { message in
+    _ = try await ProcessCell.required("receive").receive(timeout: .infinity, accepting: Message.self) { message in
         guard let typed = message as? Message, let value = try match(typed) else { return false }
         result = value
         return true
@@ -78,7 +78,7 @@ public func receive<Message, Result>(
     _ match: (Message) throws -> Result?
 ) async throws -> Result? {
     var result: Result?
-    _ = try await ProcessCell.required("receive").receive(timeout: timeout) { message in
+    _ = try await ProcessCell.required("receive").receive(timeout: timeout, accepting: Message.self) { message in
         guard let typed = message as? Message, let value = try match(typed) else { return false }
         result = value
         return true

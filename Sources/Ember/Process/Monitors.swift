@@ -18,7 +18,7 @@ public func monitor(_ pid: Pid) throws(ProcessError) -> Reference {
     let accepted = pid.cell?.state.withLock { $0.addMonitor(ref, by: myPid) } ?? false
     if !accepted {
         let down = DownMessage(ref: ref, pid: pid, reason: .noproc)
-        me.complete(me.state.withLock { $0.deliverDown(down) }, down)
+        me.complete(me.state.withLock { $0.deliverDown(down) })
     }
     return ref
 }

@@ -5,9 +5,9 @@ import Synchronization
 /// Why a suspended receiver was resumed.
 enum Wake: Sendable {
     /// A message, handed over by its sender.
-    case message(any Sendable)
+    case message(Envelope)
     /// Messages that had arrived when the receiver went to wait.
-    case messages(Deque<any Sendable>)
+    case messages(ContiguousArray<Envelope>)
     /// The receive's timeout fired.
     case timeout
     /// The process exited while waiting (killed or hit by an exit signal).
@@ -78,10 +78,19 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// The process the current task runs as: nil outside processes and in
     /// Swift tasks created inside a process (`async let`, task groups,
     /// `Task {}`), which are not the process and must not touch its mailbox.
+    ///
+    /// On a scheduler thread the answer is kept for the rest of the job: a
+    /// job is one run of one task, so it cannot change before the worker
+    /// starts the next job, which clears it. The pointer is unretained: the
+    /// process's task holds its cell for as long as it runs.
     @usableFromInline
     static var current: ProcessCell? {
-        guard let cell = bound else { return nil }
-        return taskIdentity() == cell.owner ? cell : nil
+        if let cached = ember_current_process() {
+            return Unmanaged<ProcessCell>.fromOpaque(cached).takeUnretainedValue()
+        }
+        guard let cell = bound, taskIdentity() == cell.owner else { return nil }
+        if ember_current_job() != 0 { ember_set_current_process(Unmanaged.passUnretained(cell).toOpaque()) }
+        return cell
     }
 
     /// The process's own task, kept only to compare identities. Written once
@@ -104,7 +113,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Messages the process has taken from `state.incoming` and not yet consumed.
     // Exclusivity is not checked dynamically on the process-private fields:
     // only the process's own task touches them (see the storage rules).
-    @exclusivity(unchecked) var saved = Deque<any Sendable>()
+    @exclusivity(unchecked) var saved = MessageBuffer()
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     private let savedCount = Atomic<Int>(0)
     @exclusivity(unchecked) private var receiveCounter: UInt64 = 0
@@ -122,15 +131,16 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     // MARK: Signals from anywhere
 
     func deliver(_ message: any Sendable) {
-        complete(state.withLock { $0.deliver(message) }, message)
+        let envelope = Envelope(message)
+        complete(state.withLock { $0.deliver(envelope) })
     }
 
     /// Finishes a delivery outside the lock: resumes the receiver the message
     /// was handed to, or starts the task of a dormant process.
-    func complete(_ delivery: ProcessState<Waiter>.Delivery, _ message: any Sendable) {
+    func complete(_ delivery: ProcessState<Waiter>.Delivery) {
         switch delivery {
         case .queued, .dropped: break
-        case .handed(let waiter): waiter.resume(returning: .message(message))
+        case .handed(let waiter, let envelope): waiter.resume(returning: .message(envelope))
         case .wake(let handler, let generation): wake(handler, generation: generation)
         }
     }
@@ -139,7 +149,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         let outcome = state.withLock { $0.receiveExitSignal(from: sender, reason: reason, kind: kind, me: pid) }
         switch outcome {
         case .ignored: break
-        case .delivered(let delivery, let message): complete(delivery, message)
+        case .delivered(let delivery): complete(delivery)
         case .exited(let departure): depart(departure)
         }
     }
@@ -191,14 +201,18 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             // Killed before it ever ran: the body does not start.
             guard isAlive else { throw ExitReason.killed }
             owner = taskIdentity()
-            if try await ProcessCell.$bound.withValue(self, operation: body) == .dormant { return }
+            let turn = try await ProcessCell.$bound.withValue(self, operation: body)
+            // What runs after the body, in the same job, is not the process.
+            ember_set_current_process(nil)
+            if turn == .dormant { return }
         } catch let exit as ExitReason {
             reason = exit
         } catch {
             reason = .error(error)
             crash = error
         }
-        saved = []
+        ember_set_current_process(nil)
+        saved = MessageBuffer()
         if let departure = state.withLock({ $0.exit(reason) }) {
             if let crash { CrashReport.log(process: self, error: crash) }
             depart(departure)
@@ -210,14 +224,14 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     func serve(_ handler: any MessageHandler) async throws -> Turn {
         while true {
             var next: (any Sendable)?
-            _ = try await receive(timeout: 0) { message in
+            _ = try await receive(timeout: 0, accepting: (any Sendable).self) { message in
                 next = message
                 return true
             }
             if let message = next {
                 try await handler.handle(message)
             } else {
-                saved = Deque()  // empty: release its buffer while dormant
+                saved = MessageBuffer()  // empty: release its buffer while dormant
                 if state.withLock({ $0.becomeDormant(handler) }) { return .dormant }
             }
         }
@@ -229,26 +243,31 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     ///
     /// Not generic, so the hot path needs no runtime type metadata: the typed
     /// front ends (`receive(_:)` and friends) are inlined into the caller.
+    /// `wanted` is the type `match` casts to: messages that cannot be cast to
+    /// it are passed over without calling `match` (see ``CastFilter``).
     @usableFromInline
-    func receive(timeout: Timeout, _ match: (any Sendable) throws -> Bool) async throws -> Bool {
+    func receive(
+        timeout: Timeout, accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool
+    ) async throws -> Bool {
         budget -= 1
         if budget <= 0 {
             budget = Self.budgetPerSlice
-            await Scheduler.yield()
+            // Yielding only matters if someone waits for this worker.
+            if Scheduler.othersAreWaiting { await Scheduler.yield() }
         }
         var timer: Timer?
         defer { timer?.cancel() }
         var token: UInt64 = 0
         var scanned = 0
+        var filter = CastFilter(wanted: wanted)
         while true {
-            while scanned < saved.count {
-                if try match(saved[scanned]) {
-                    saved.remove(at: scanned)
-                    savedCount.store(saved.count, ordering: .relaxed)
-                    return true
-                }
-                scanned += 1
+            let found = try saved.firstPosition(from: scanned, filter: &filter, where: match)
+            if let found {
+                saved.remove(at: found)
+                savedCount.store(saved.count, ordering: .relaxed)
+                return true
             }
+            scanned = saved.count
             if takeArrivals() { continue }
             if !isAlive { throw exitReasonOrKilled() }
             var wake: Wake
@@ -264,8 +283,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
                 wake = await suspend(token: 0)
             }
             switch wake {
-            case .message(let message): saved.append(message)
-            case .messages(let messages): saved.append(contentsOf: messages)
+            case .message(let envelope): saved.append(envelope)
+            case .messages(let envelopes): saved.append(contentsOf: envelopes)
             case .timeout: return false
             case .exited: throw exitReasonOrKilled()
             }
@@ -296,15 +315,14 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             savedCount.store(saved.count, ordering: .relaxed)
             return true
         }
-        // Trade buffers: the empty `saved` becomes the new `incoming`, so a
-        // steady flow of messages allocates nothing.
-        var spare = Deque<any Sendable>()
-        swap(&spare, &saved)
-        guard let arrived = state.withLock({ [spare] in $0.takeIncoming(leaving: spare) }) else {
-            saved = spare
+        // Trade buffers: the empty `saved` storage becomes the new `incoming`,
+        // so a steady flow of messages allocates nothing.
+        let spare = saved.takeEmptyStorage()
+        guard let arrived = state.withLock({ $0.takeIncoming(leaving: spare) }) else {
+            saved = MessageBuffer(spare)
             return false
         }
-        saved = arrived
+        saved = MessageBuffer(arrived)
         savedCount.store(saved.count, ordering: .relaxed)
         return true
     }
@@ -325,10 +343,10 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     func takeAll() -> [any Sendable] {
         takeArrivals()
         defer {
-            saved.removeAll()
+            saved = MessageBuffer()
             savedCount.store(0, ordering: .relaxed)
         }
-        return Array(saved)
+        return saved.messages
     }
 
     /// Removes waiting messages that satisfy `predicate`.

@@ -29,7 +29,7 @@ struct ProcessState<Waiter> {
     /// nil while the process is alive.
     private(set) var exitReason: ExitReason?
     /// Messages that arrived since the process last looked.
-    private(set) var incoming = Deque<any Sendable>()
+    private(set) var incoming = ContiguousArray<Envelope>()
     /// The suspended receiver, if the process is blocked in `receive`.
     private(set) var waiter: Waiter?
     /// The token of the last receive timeout that fired.
@@ -61,7 +61,7 @@ struct ProcessState<Waiter> {
         /// The process is dead: dropped.
         case dropped
         /// Handed straight to the receiver blocked in `receive`: resume it with the message.
-        case handed(Waiter)
+        case handed(Waiter, Envelope)
         /// Queued, and the process was dormant: start a task to run its
         /// handler and attach it with this generation.
         case wake(any MessageHandler, generation: UInt32)
@@ -74,9 +74,13 @@ struct ProcessState<Waiter> {
     /// with the message) and nothing is queued. Messages to a dead process
     /// are dropped.
     mutating func deliver(_ message: any Sendable) -> Delivery {
+        deliver(Envelope(message))
+    }
+
+    mutating func deliver(_ envelope: Envelope) -> Delivery {
         guard isAlive else { return .dropped }
-        if let waiter = takeWaiter() { return .handed(waiter) }
-        incoming.append(message)
+        if let waiter = takeWaiter() { return .handed(waiter, envelope) }
+        incoming.append(envelope)
         if let handler = dormantHandler {
             dormantHandler = nil
             taskGeneration &+= 1
@@ -90,7 +94,7 @@ struct ProcessState<Waiter> {
     mutating func becomeDormant(_ handler: any MessageHandler) -> Bool {
         guard isAlive, incoming.isEmpty else { return false }
         // Drop the buffer an empty mailbox may still hold: idle processes are many.
-        incoming = Deque()
+        incoming = []
         dormantHandler = handler
         task = nil
         taskGeneration &+= 1
@@ -108,7 +112,7 @@ struct ProcessState<Waiter> {
     }
 
     /// Takes every message that arrived since the last call, oldest first.
-    mutating func takeIncoming(leaving empty: Deque<any Sendable> = Deque()) -> Deque<any Sendable>? {
+    mutating func takeIncoming(leaving empty: ContiguousArray<Envelope> = []) -> ContiguousArray<Envelope>? {
         if incoming.isEmpty { return nil }
         var taken = empty
         swap(&taken, &incoming)
@@ -117,7 +121,7 @@ struct ProcessState<Waiter> {
 
     /// Removes arrived messages that satisfy `predicate` (used by demonitor's flush).
     mutating func removeIncoming(where predicate: (any Sendable) -> Bool) {
-        incoming.removeAll(where: predicate)
+        incoming.removeAll { predicate($0.message) }
     }
 
     var incomingCount: Int { incoming.count }
@@ -126,7 +130,7 @@ struct ProcessState<Waiter> {
         /// The receiver is registered; it will be resumed later.
         case waiting
         /// Messages had arrived: here they are, nothing was registered.
-        case arrived(Deque<any Sendable>)
+        case arrived(ContiguousArray<Envelope>)
         /// The receive's timeout already fired.
         case timedOut
         /// The process is dead.
@@ -159,8 +163,8 @@ struct ProcessState<Waiter> {
     enum SignalOutcome {
         /// Nothing happens (dropped or ignored).
         case ignored
-        /// The signal became this ``ExitMessage``, delivered as `Delivery` says.
-        case delivered(Delivery, ExitMessage)
+        /// The signal became an ``ExitMessage``, delivered as `Delivery` says.
+        case delivered(Delivery)
         /// The process exits.
         case exited(Departure<Waiter>)
     }
@@ -174,8 +178,7 @@ struct ProcessState<Waiter> {
             // flight when `unlink` was called are dropped.
             guard links.remove(sender) != nil else { return .ignored }
             if trapsExits {
-                let message = ExitMessage(from: sender, reason: reason)
-                return .delivered(deliver(message), message)
+                return .delivered(deliver(ExitMessage(from: sender, reason: reason)))
             }
             if reason == .normal { return .ignored }
             return .exited(exit(reason)!)
@@ -183,8 +186,7 @@ struct ProcessState<Waiter> {
             if reason == .kill { return .exited(exit(.killed)!) }
             if sender == me && reason == .normal { return .exited(exit(.normal)!) }
             if trapsExits {
-                let message = ExitMessage(from: sender, reason: reason)
-                return .delivered(deliver(message), message)
+                return .delivered(deliver(ExitMessage(from: sender, reason: reason)))
             }
             if reason == .normal { return .ignored }
             return .exited(exit(reason)!)

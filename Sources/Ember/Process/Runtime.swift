@@ -134,7 +134,7 @@ final class Runtime: Sendable {
         for (ref, watcher) in departure.monitoredBy {
             guard let watcherCell = watcher.cell else { continue }
             let down = DownMessage(ref: ref, pid: pid, reason: reason)
-            watcherCell.complete(watcherCell.state.withLock { $0.deliverDown(down) }, down)
+            watcherCell.complete(watcherCell.state.withLock { $0.deliverDown(down) })
         }
         for (ref, target) in departure.monitoring {
             target.cell?.state.withLock { $0.removeMonitor(ref) }

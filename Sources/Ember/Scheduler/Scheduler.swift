@@ -117,6 +117,14 @@ extension Scheduler {
         return String(cString: value) == "global"
     }()
 
+    /// True if other jobs wait for the calling thread's worker (or for any
+    /// worker, when called off the scheduler): a process whose budget is
+    /// spent yields only then.
+    static var othersAreWaiting: Bool {
+        guard let worker = Worker.current else { return true }
+        return worker.queuedCount > 0 || worker.hasNext || worker.scheduler.hasGlobalWork
+    }
+
     /// Suspends the calling process and puts it at the back of its worker's run
     /// queue, so that other runnable processes go first.
     static func yield() async {

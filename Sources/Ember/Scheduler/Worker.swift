@@ -46,6 +46,9 @@ final class Worker: @unchecked Sendable {
 
     var queuedCount: Int { queued.load(ordering: .relaxed) }
 
+    /// A job waits in the next slot. Only meaningful on the worker's own thread.
+    var hasNext: Bool { next != nil }
+
     func start(on scheduler: Scheduler) {
         self.scheduler = scheduler
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -116,7 +119,9 @@ final class Worker: @unchecked Sendable {
             return job
         }
         if let job = next {
-            if nextStreak < Self.nextSlotStreakLimit {
+            // The streak limit matters only when others wait: two processes
+            // playing ping-pong on an otherwise idle worker keep their core.
+            if nextStreak < Self.nextSlotStreakLimit || queued.load(ordering: .relaxed) == 0 {
                 next = nil
                 nextStreak += 1
                 return job

@@ -1,0 +1,129 @@
+/// A message in a mailbox, with its dynamic type noted once, when it is sent,
+/// so that a selective receive can pass over messages of other types by
+/// comparing type metadata instead of attempting a dynamic cast on each.
+@usableFromInline
+struct Envelope: Sendable {
+    let type: any Any.Type
+    let message: any Sendable
+
+    init(_ message: any Sendable) {
+        self.type = Swift.type(of: message)
+        self.message = message
+    }
+}
+
+/// Rules out, from type metadata alone, the messages that a receive for
+/// `Wanted` could never accept, so that the scan behind a selective receive
+/// costs a comparison per message rather than a dynamic cast.
+///
+/// `as?` does much more than compare types: it unwraps optionals,
+/// `AnyHashable` and existentials, converts arrays, dictionaries, sets and
+/// tuples element by element, and follows class hierarchies. So a message is
+/// ruled out only when neither type can take part in any of that: the message
+/// is a struct, enum or tuple (not an `Optional` or `AnyHashable`), and the
+/// wanted type is a plain struct or enum (not `Optional`, `AnyHashable`,
+/// `Array`, `Dictionary` or `Set`) of another type, or a tuple that the message
+/// cannot be (not a tuple of the same arity). Everything else goes to the cast.
+@usableFromInline
+struct CastFilter {
+    private enum Shape {
+        case plain
+        case tuple(arity: Int)
+        case anything
+    }
+
+    private let wantedType: any Any.Type
+    /// The wanted type's identity.
+    let wanted: ObjectIdentifier
+    /// How `wanted` can be matched, worked out at the first message of another type.
+    private var shape: Shape?
+    /// The last type ruled out: queued messages tend to come in runs of one type.
+    private var excluded: ObjectIdentifier?
+
+    @usableFromInline
+    init(wanted: any Any.Type) {
+        self.wantedType = wanted
+        self.wanted = ObjectIdentifier(wanted)
+    }
+
+    /// False only if no message of type `type` can be cast to the wanted type.
+    mutating func mayMatch(_ type: any Any.Type) -> Bool {
+        let id = ObjectIdentifier(type)
+        if id == wanted { return true }
+        if id == excluded { return false }
+        if shape == nil { shape = Self.shape(of: wantedType) }
+        if let shape, Self.mayCast(type, to: shape) { return true }
+        excluded = id
+        return false
+    }
+
+    private static func mayCast(_ type: any Any.Type, to shape: Shape) -> Bool {
+        if case .anything = shape { return true }
+        let kind = TypeMetadata.kind(of: type)
+        guard kind == .struct || kind == .enum || kind == .tuple,
+              ObjectIdentifier(type) != ObjectIdentifier(AnyHashable.self)
+        else { return true }
+        switch shape {
+        case .plain: return false
+        case .tuple(let arity): return kind == .tuple && TypeMetadata.tupleArity(of: type) == arity
+        case .anything: return true
+        }
+    }
+
+    private static func shape(of type: any Any.Type) -> Shape {
+        switch TypeMetadata.kind(of: type) {
+        case .struct:
+            if ObjectIdentifier(type) == ObjectIdentifier(AnyHashable.self) { return .anything }
+            let descriptor = TypeMetadata.nominalDescriptor(of: type)
+            return TypeMetadata.castingCollections.contains(descriptor) ? .anything : .plain
+        case .enum: return .plain
+        case .tuple: return .tuple(arity: TypeMetadata.tupleArity(of: type))
+        default: return .anything
+        }
+    }
+}
+
+/// Reads the few fields of Swift type metadata that ``CastFilter`` needs.
+///
+/// The layout is the Swift ABI's (docs/ABI/TypeMetadata.rst in the Swift
+/// repository): every metadata record starts with a pointer-sized kind (an isa
+/// pointer, above 0x7FF, for classes); struct and enum records hold their
+/// nominal type descriptor in the next word, tuple records their element count.
+/// A metatype value is a pointer to its metadata record, which the runtime
+/// keeps for the life of the process, so the loads below always read valid,
+/// immutable memory.
+enum TypeMetadata {
+    struct Kind: Equatable {
+        let rawValue: UInt
+        static let `struct` = Kind(rawValue: 0x200)
+        static let `enum` = Kind(rawValue: 0x201)
+        static let tuple = Kind(rawValue: 0x301)
+    }
+
+    @inline(__always)
+    private static func record(_ type: any Any.Type) -> UnsafeRawPointer {
+        unsafeBitCast(type, to: UnsafeRawPointer.self)
+    }
+
+    static func kind(of type: any Any.Type) -> Kind {
+        Kind(rawValue: record(type).load(as: UInt.self))
+    }
+
+    /// Only for struct and enum metadata.
+    static func nominalDescriptor(of type: any Any.Type) -> UInt {
+        record(type).load(fromByteOffset: MemoryLayout<UInt>.stride, as: UInt.self)
+    }
+
+    /// Only for tuple metadata.
+    static func tupleArity(of type: any Any.Type) -> Int {
+        record(type).load(fromByteOffset: MemoryLayout<UInt>.stride, as: Int.self)
+    }
+
+    /// The generic structs that `as?` converts element by element: every
+    /// specialisation of one shares its nominal type descriptor.
+    static let castingCollections: Set<UInt> = [
+        nominalDescriptor(of: [Int].self),
+        nominalDescriptor(of: [Int: Int].self),
+        nominalDescriptor(of: Set<Int>.self),
+    ]
+}

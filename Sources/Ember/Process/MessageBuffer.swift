@@ -1,0 +1,107 @@
+/// Messages in arrival order, in one contiguous array with cheap removal at
+/// the front: the part of a mailbox that a selective receive scans. Being
+/// contiguous, it is scanned through a pointer, reading each envelope in place
+/// rather than copying (and so retaining and releasing) it.
+struct MessageBuffer {
+    /// Live messages are `slots[head...]`; the slots before `head` were
+    /// consumed and hold a placeholder until the array is compacted.
+    private var slots: ContiguousArray<Envelope>
+    private var head = 0
+    /// The oldest `count` messages are all of types that a receive for
+    /// `wanted` rules out (see ``CastFilter``): the next receive for the same
+    /// type starts after them. Only types are remembered, never values, so
+    /// the prefix stays true until a message in it is removed.
+    private var excludedPrefix: (wanted: ObjectIdentifier?, count: Int) = (nil, 0)
+
+    init(_ slots: ContiguousArray<Envelope> = []) {
+        self.slots = slots
+    }
+
+    var count: Int { slots.count - head }
+    var isEmpty: Bool { head == slots.count }
+
+    mutating func append(_ envelope: Envelope) {
+        slots.append(envelope)
+    }
+
+    mutating func append(contentsOf envelopes: ContiguousArray<Envelope>) {
+        slots.append(contentsOf: envelopes)
+    }
+
+    /// The position (0 for the oldest message) of the first message at or
+    /// after position `start` that `accept` takes. Messages that `filter`
+    /// rules out by their type are passed over without calling `accept`.
+    mutating func firstPosition(
+        from start: Int, filter: inout CastFilter, where accept: (any Sendable) throws -> Bool
+    ) rethrows -> Int? {
+        var prefix = excludedPrefix.wanted == filter.wanted ? excludedPrefix : (filter.wanted, 0)
+        defer { excludedPrefix = prefix }
+        return try slots.withUnsafeBufferPointer { envelopes in
+            guard let base = envelopes.baseAddress else { return nil }
+            var index = head + max(start, prefix.count)
+            // Fields are read through the pointer, in place: copying an
+            // envelope would retain and release its message.
+            while index < envelopes.count {
+                if filter.mayMatch(base[index].type) {
+                    if try accept(base[index].message) { return index - head }
+                } else if index - head == prefix.count {
+                    prefix.count += 1
+                }
+                index += 1
+            }
+            return nil
+        }
+    }
+
+    /// Removes the message at `position`.
+    mutating func remove(at position: Int) {
+        if position < excludedPrefix.count { excludedPrefix.count -= 1 }
+        guard position == 0 else {
+            slots.remove(at: head + position)
+            return
+        }
+        if head + 1 == slots.count {
+            // The last one: empty the array, keeping its capacity.
+            slots.removeLast()
+            if head > 0 {
+                slots.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return
+        }
+        // Dropping the oldest: overwrite it (releasing the message at once)
+        // and move on; shift the array only once half of it is consumed.
+        slots[head] = Self.consumed
+        head += 1
+        if head >= 32 && head * 2 >= slots.count {
+            slots.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Takes the storage out, leaving this buffer empty, for reuse as the
+    /// shared incoming queue: its capacity is kept, so a steady flow of
+    /// messages allocates nothing.
+    mutating func takeEmptyStorage() -> ContiguousArray<Envelope> {
+        assert(isEmpty, "only an empty buffer gives its storage away")
+        var storage = ContiguousArray<Envelope>()
+        swap(&storage, &slots)
+        if !storage.isEmpty { storage.removeAll(keepingCapacity: true) }
+        head = 0
+        excludedPrefix = (nil, 0)
+        return storage
+    }
+
+    /// The messages, oldest first.
+    var messages: [any Sendable] { slots[head...].map(\.message) }
+
+    /// Removes the messages that satisfy `predicate`.
+    mutating func removeAll(where predicate: (any Sendable) -> Bool) {
+        slots.removeFirst(head)
+        head = 0
+        slots.removeAll { predicate($0.message) }
+        excludedPrefix = (nil, 0)
+    }
+
+    private static let consumed = Envelope(())
+}

@@ -1,0 +1,127 @@
+import Testing
+
+@testable import Ember
+
+/// The mailbox's shortcuts for selective receive: the type filter, the
+/// excluded prefix, and the buffer they work on.
+@Suite("Mailbox")
+struct MailboxTests {
+    struct Point: Sendable, Equatable { let x: Int }
+    enum Signal: Sendable { case go, stop }
+    final class Base: Sendable {}
+
+    /// Messages of many kinds: structs, enums, tuples, optionals, collections,
+    /// classes, functions. (AnyHashable is not Sendable, so it is never a message.)
+    static let samples: [any Sendable] = [
+        1, "text", Atom("a"), Point(x: 1), Signal.go, (Atom("a"), 1), (1, 2, 3), (x: 1, y: 2),
+        Optional(5) as Int?, Optional<Int>.none as Int?, [1, 2], [Atom("a")], [1: "one"], Set([1]),
+        Base(), Double(1.5), ((1, 2), 3), [Optional(1)],
+        { @Sendable in } as any Sendable,
+    ]
+
+    /// Wanted types paired with the cast a receive would make.
+    static let wanted: [(type: any Any.Type, accepts: @Sendable (any Sendable) -> Bool)] = [
+        (Int.self, { $0 is Int }), (String.self, { $0 is String }), (Atom.self, { $0 is Atom }),
+        (Point.self, { $0 is Point }), (Signal.self, { $0 is Signal }),
+        ((Atom, Int).self, { $0 is (Atom, Int) }), ((Any, Any).self, { $0 is (Any, Any) }),
+        ((Int, Int, Int).self, { $0 is (Int, Int, Int) }), ((Int, Int).self, { $0 is (Int, Int) }),
+        (Int?.self, { $0 is Int? }), ([Int].self, { $0 is [Int] }), ([Any].self, { $0 is [Any] }),
+        ([Int: String].self, { $0 is [Int: String] }), (Set<Int>.self, { $0 is Set<Int> }),
+        (AnyHashable.self, { $0 is AnyHashable }), (Base.self, { $0 is Base }),
+        ((any Sendable).self, { _ in true }), (Double.self, { $0 is Double }),
+        (((Int, Int), Int).self, { $0 is ((Int, Int), Int) }), ([Int?].self, { $0 is [Int?] }),
+    ]
+
+    /// Whether a fresh filter for `wanted` lets `message` through to the cast.
+    static func admits(_ wanted: any Any.Type, _ message: any Sendable) -> Bool {
+        var filter = CastFilter(wanted: wanted)
+        return filter.mayMatch(Envelope(message).type)
+    }
+
+    @Test("the type filter never rules out a message that the receive's cast would accept")
+    func filterIsSound() {
+        var checked = 0
+        for (type, accepts) in Self.wanted {
+            for message in Self.samples where accepts(message) {
+                #expect(Self.admits(type, message), "\(type) must see \(message)")
+                checked += 1
+            }
+        }
+        #expect(checked > 20)
+    }
+
+    @Test("the type filter rules out plain values of other types")
+    func filterRulesOut() {
+        #expect(!Self.admits(Atom.self, (Atom("junk"), 1)))
+        #expect(!Self.admits(Atom.self, Point(x: 1)))
+        #expect(!Self.admits(Atom.self, Signal.go))
+        #expect(Self.admits(Atom.self, Atom("match")))
+        #expect(Self.admits(Atom.self, Optional(Atom("match")) as Atom?))
+        #expect(!Self.admits((Atom, Int).self, (1, 2, 3)))
+        #expect(!Self.admits((Atom, Int).self, Atom("a")))
+        #expect(Self.admits((Atom, Int).self, (1, 2)))
+    }
+
+    @Test("a scan starts after the messages a receive for the same type ruled out")
+    func excludedPrefix() {
+        var buffer = MessageBuffer()
+        for index in 0..<5 { buffer.append(Envelope((Atom("junk"), index))) }
+        buffer.append(Envelope(Atom("first")))
+        var looked: [String] = []
+        var filter = CastFilter(wanted: Atom.self)
+        let found = buffer.firstPosition(from: 0, filter: &filter) { message in
+            looked.append(inspect(message))
+            return true
+        }
+        #expect(found == 5)
+        #expect(looked == [":first"])
+        buffer.remove(at: 5)
+        buffer.append(Envelope(Atom("second")))
+        looked = []
+        var again = CastFilter(wanted: Atom.self)
+        let foundAgain = buffer.firstPosition(from: 0, filter: &again) { looked.append(inspect($0)); return true }
+        #expect(foundAgain == 5)
+        #expect(looked == [":second"])
+        // A receive for the junk's own type still sees every one, in order.
+        var junk = CastFilter(wanted: (Atom, Int).self)
+        looked = []
+        let foundJunk = buffer.firstPosition(from: 0, filter: &junk) { looked.append(inspect($0)); return false }
+        #expect(foundJunk == nil)
+        #expect(looked.count == 5)
+        buffer.remove(at: 0)
+        #expect(buffer.count == 5)
+        #expect(buffer.messages.map(inspect) == ["{:junk, 1}", "{:junk, 2}", "{:junk, 3}", "{:junk, 4}", ":second"])
+    }
+
+    @Test("the oldest messages are removed in order and the buffer empties cleanly")
+    func removesFromTheFront() {
+        var buffer = MessageBuffer()
+        for index in 0..<100 { buffer.append(Envelope(index)) }
+        var taken: [Int] = []
+        while !buffer.isEmpty {
+            var filter = CastFilter(wanted: Int.self)
+            guard let position = buffer.firstPosition(from: 0, filter: &filter, where: { _ in true }) else { break }
+            taken.append(buffer.messages[position] as? Int ?? -1)
+            buffer.remove(at: position)
+        }
+        #expect(taken == Array(0..<100))
+        #expect(buffer.count == 0)
+    }
+
+    @Test("a receive passes over messages of other types and later ones take them in order")
+    func receivesAcrossTypes() async throws {
+        let (atom, ints, rest) = try await withProcess { () -> (Atom, [Int], [String]) in
+            let me = try Pid.current
+            for index in 0..<50 { send(me, index) }
+            send(me, Point(x: 1))
+            send(me, Atom("wanted"))
+            let atom = try await receive(Atom.self)
+            var ints: [Int] = []
+            for _ in 0..<50 { ints.append(try await receive(Int.self)) }
+            return (atom, ints, try flush().map(inspect))
+        }
+        #expect(atom == "wanted")
+        #expect(ints == Array(0..<50))
+        #expect(rest.count == 1)
+    }
+}
