@@ -86,6 +86,16 @@ enum SupervisionFixture {
         }
     }
 
+    /// A child whose first start succeeds and every later one throws
+    /// `failure`; `starts` counts the attempts. Its process crashes with
+    /// "crashed" when sent any ``Command``.
+    static func startsOnce(_ id: String, counting starts: Attempts, thenFailing failure: String) -> Supervisor.ChildSpec {
+        .worker(id: id) {
+            guard starts.next() == 1 else { throw RuntimeError(failure) }
+            return try spawnLink { _ = try await receive(Command.self); throw RuntimeError("crashed") }
+        }
+    }
+
     /// Waits for the supervisor to report that it started `id`; returns the pid.
     static func started(_ id: String) async throws -> Pid {
         let pid = try await receive(after: 10_000) { (event: Event) -> Pid? in

@@ -52,10 +52,7 @@ extension SupervisorTests {
         try await withProcess {
             let starts = F.Attempts()
             let me = try Pid.current
-            let once = Supervisor.ChildSpec.worker(id: "once") {
-                guard starts.next() == 1 else { throw RuntimeError("only once") }
-                return try spawnLink { _ = try await receive(F.Command.self) }
-            }
+            let once = F.startsOnce("once", counting: starts, thenFailing: "only once")
             let supervisor = try await Supervisor.startLink(children: [F.worker("a", reportingTo: me), once], strategy: .oneForOne)
             let a = try await F.started("a")
             await #expect(throws: SupervisorError.running) { try await Supervisor.restartChild(supervisor, id: "a") }

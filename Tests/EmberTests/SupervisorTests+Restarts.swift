@@ -109,10 +109,7 @@ extension SupervisorTests {
         try await withProcess {
             let starts = F.Attempts()
             let me = try Pid.current
-            let flaky = Supervisor.ChildSpec.worker(id: "flaky") {
-                guard starts.next() == 1 else { throw RuntimeError("no more") }
-                return try spawnLink { _ = try await receive(F.Command.self) ; throw RuntimeError("crashed") }
-            }
+            let flaky = F.startsOnce("flaky", counting: starts, thenFailing: "no more")
             let supervisor = try await Supervisor.startLink(
                 children: [F.worker("a", reportingTo: me), flaky], strategy: .oneForOne, maxRestarts: 1_000_000)
             let first = try #require(try await F.pid(of: "flaky", in: supervisor))
@@ -125,7 +122,8 @@ extension SupervisorTests {
             try await Supervisor.terminateChild(supervisor, id: "flaky")
             #expect(try await Supervisor.whichChildren(supervisor).last == Info(id: "flaky", pid: nil, type: .worker))
             #expect(starts.total > 2)
-            #expect(CapturedLogs.shared.messages(for: first).contains { $0.hasPrefix("Child \"flaky\" of Supervisor \(supervisor) terminated") })
+            #expect(CapturedLogs.shared.hasMessage(
+                for: first, startingWith: "Child \"flaky\" of Supervisor \(supervisor) terminated"))
         }
     }
 
@@ -148,9 +146,8 @@ extension SupervisorTests {
             _ = try await F.make(a, .crash)
             #expect(try await exitMessage(from: supervisor)?.reason == .shutdown)
             #expect(try await F.pendingEvents() == ["stopping b :shutdown"])
-            #expect(CapturedLogs.shared.messages(for: a).contains {
-                $0.hasPrefix("Child \"a\" of Supervisor \(supervisor) caused shutdown\n** (exit) :reached_max_restart_intensity")
-            })
+            #expect(CapturedLogs.shared.hasMessage(
+                for: a, startingWith: "Child \"a\" of Supervisor \(supervisor) caused shutdown\n** (exit) :reached_max_restart_intensity"))
         }
     }
 

@@ -81,9 +81,8 @@ extension SupervisorTests {
             #expect(!stubborn.isAlive)
             #expect(try await F.pendingEvents() == ["stopping stubborn :shutdown"])
             #expect(try await down(ref)?.reason == .killed)
-            #expect(CapturedLogs.shared.messages(for: stubborn).contains {
-                $0.hasPrefix("Child \"stubborn\" of Supervisor \(supervisor) shut down abnormally\n** (exit) :killed")
-            })
+            #expect(CapturedLogs.shared.hasMessage(
+                for: stubborn, startingWith: "Child \"stubborn\" of Supervisor \(supervisor) shut down abnormally\n** (exit) :killed"))
         }
     }
 

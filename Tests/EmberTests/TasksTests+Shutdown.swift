@@ -21,16 +21,7 @@ extension TasksTests {
     @Test("shutdown kills a task that ignores shutdown once the timeout passes")
     func shutdownTimeoutKills() async throws {
         try await withProcess {
-            let tester = try Pid.current
-            let task = try Tasks.async { () async throws -> Int in
-                try trapExits(true)
-                send(tester, "trapping" as Atom)
-                while true {
-                    let signal = try await receive(ExitMessage.self)
-                    send(tester, signal.reason)
-                }
-            }
-            _ = try await receive { (message: Atom) in message == "trapping" ? () : nil }
+            let task = try await trappingTask()
             let watch = try monitor(task.pid)
             #expect(try await task.shutdown(.timeout(20)) == nil)
             #expect(try await receive(ExitReason.self, after: 0) == .shutdown)
@@ -41,20 +32,28 @@ extension TasksTests {
     @Test("shutdown with brutalKill kills the task at once, trapping or not")
     func shutdownBrutalKill() async throws {
         try await withProcess {
-            let tester = try Pid.current
-            let task = try Tasks.async { () async throws -> Int in
-                try trapExits(true)
-                send(tester, "trapping" as Atom)
-                let signal = try await receive(ExitMessage.self)
-                send(tester, signal.reason)
-                return 0
-            }
-            _ = try await receive { (message: Atom) in message == "trapping" ? () : nil }
+            let task = try await trappingTask()
             let watch = try monitor(task.pid)
             #expect(try await task.shutdown(.brutalKill) == nil)
             #expect(try await down(watch)?.reason == .killed)
             #expect(try await receive(ExitReason.self, after: 0) == nil)
         }
+    }
+
+    /// Starts a task that traps exits and sends the caller the reason of
+    /// every exit signal it gets; returns once it traps them.
+    private func trappingTask() async throws -> ProcessTask<Int> {
+        let tester = try Pid.current
+        let task = try Tasks.async { () async throws -> Int in
+            try trapExits(true)
+            send(tester, "trapping" as Atom)
+            while true {
+                let signal = try await receive(ExitMessage.self)
+                send(tester, signal.reason)
+            }
+        }
+        _ = try await receive { (message: Atom) in message == "trapping" ? () : nil }
+        return task
     }
 
     @Test("shutdown returns the reply of a task that finished, and the exit of one that crashed")
