@@ -119,19 +119,15 @@ struct DynamicSupervisorTests {
     func failedRestart() async throws {
         try await withProcess {
             let starts = F.Attempts()
-            let flaky = Supervisor.ChildSpec.worker(id: "flaky") {
-                guard starts.next() == 1 else { throw RuntimeError("no more") }
-                return try spawnLink { _ = try await receive(F.Command.self); throw RuntimeError("crashed") }
-            }
+            let flaky = F.startsOnce("flaky", counting: starts, thenFailing: "no more")
             let supervisor = try await DynamicSupervisor.startLink(maxRestarts: 1_000_000)
             let child = try await DynamicSupervisor.startChild(supervisor, flaky)
             _ = try await F.make(child, .crash)
             #expect(try await DynamicSupervisor.whichChildren(supervisor) == [Info(id: "flaky", pid: nil, type: .worker, isRestarting: true)])
             #expect(try await DynamicSupervisor.countChildren(supervisor) == .init(specs: 1, active: 0, supervisors: 0, workers: 1))
             await #expect(throws: SupervisorError.notFound) { try await DynamicSupervisor.terminateChild(supervisor, pid: child) }
-            #expect(CapturedLogs.shared.messages(for: child).contains {
-                $0.hasPrefix("Child \"flaky\" of Supervisor \(supervisor) terminated")
-            })
+            #expect(CapturedLogs.shared.hasMessage(
+                for: child, startingWith: "Child \"flaky\" of Supervisor \(supervisor) terminated"))
         }
     }
 

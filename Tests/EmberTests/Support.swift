@@ -38,6 +38,11 @@ final class CapturedLogs: Sendable {
         records.withLock { $0.filter { $0.2["pid"]?.description == pid.description }.map(\.1) }
     }
 
+    /// Whether a message logged with `pid` in its metadata starts with `prefix`.
+    func hasMessage(for pid: Pid, startingWith prefix: String) -> Bool {
+        messages(for: pid).contains { $0.hasPrefix(prefix) }
+    }
+
     struct Handler: LogHandler {
         let logs: CapturedLogs
         var metadata: Logger.Metadata = [:]

@@ -78,7 +78,7 @@ struct TaskSupervisorTests {
             // started through the supervisor's call, seen from the test.
             let owner = spawn { _ = try await receive(Forever.self) }
             let pid = try await DynamicSupervisor.startChild(supervisor, TaskSupervisor.childSpec(
-                Tasks.taskOrigin(parent: owner, file: #fileID, line: #line, function: #function)
+                SpawnOrigin(parent: owner, file: #fileID, line: #line, function: #function, kind: .task)
             ) {
                 let ownerMonitor = try monitor(owner)
                 send(tester, "waiting" as Atom)

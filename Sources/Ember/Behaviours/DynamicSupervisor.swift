@@ -84,11 +84,7 @@ public enum DynamicSupervisor {
         let pid: Pid
 
         func handle(_ server: inout Supervisor.Server) async throws -> any Sendable {
-            guard let key = server.core.children.key(of: pid) else {
-                return Result<Void, SupervisorError>.failure(.notFound)
-            }
-            try await server.terminate(key, forgetting: true)
-            return Result<Void, SupervisorError>.success(())
+            try await server.terminate(server.core.children.key(of: pid), forgetting: true)
         }
     }
 }

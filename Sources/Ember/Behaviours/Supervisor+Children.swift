@@ -81,6 +81,18 @@ extension Supervisor {
             records.values.filter { $0.spec.id == id }.map(\.key).min()
         }
 
+        /// The child `id` if it is stopped: only then may it be restarted or
+        /// deleted on request. Otherwise why not: there is no such child, or
+        /// it is running or restarting.
+        func stoppedChild(id: String) -> Result<ChildRecord, SupervisorError> {
+            guard let key = key(ofId: id), let record = records[key] else { return .failure(.notFound) }
+            switch record.status {
+            case .running: return .failure(.running)
+            case .restarting: return .failure(.restarting)
+            case .stopped: return .success(record)
+            }
+        }
+
         /// Adds a child after all the others.
         @discardableResult
         mutating func add(_ spec: ChildSpec, status: ChildStatus) -> ChildKey {

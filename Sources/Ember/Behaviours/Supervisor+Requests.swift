@@ -17,11 +17,7 @@ extension Supervisor {
         let id: String
 
         func handle(_ server: inout Server) async throws -> any Sendable {
-            guard let key = server.core.children.key(ofId: id) else {
-                return Result<Void, SupervisorError>.failure(.notFound)
-            }
-            try await server.terminate(key, forgetting: false)
-            return Result<Void, SupervisorError>.success(())
+            try await server.terminate(server.core.children.key(ofId: id), forgetting: false)
         }
     }
 
@@ -29,23 +25,14 @@ extension Supervisor {
         let id: String
 
         func handle(_ server: inout Server) async throws -> any Sendable {
-            guard let key = server.core.children.key(ofId: id), let record = server.core.children[key] else {
-                return Result<Pid, SupervisorError>.failure(.notFound)
+            let record: ChildRecord
+            switch server.core.children.stoppedChild(id: id) {
+            case .success(let stopped): record = stopped
+            case .failure(let refusal): return Result<Pid, SupervisorError>.failure(refusal)
             }
-            switch record.status {
-            case .running: return Result<Pid, SupervisorError>.failure(.running)
-            case .restarting: return Result<Pid, SupervisorError>.failure(.restarting)
-            case .stopped: break
-            }
-            switch try await ChildStart.start(record.spec) {
-            case .success(let pid?):
-                server.core.started(key, pid: pid)
-                return Result<Pid, SupervisorError>.success(pid)
-            case .success(nil):
-                return Result<Pid, SupervisorError>.failure(.ignored)
-            case .failure(let reason):
-                return Result<Pid, SupervisorError>.failure(.startFailed(id: id, reason: reason))
-            }
+            let started = try await ChildStart.onRequest(record.spec)
+            if case .success(let pid) = started { server.core.started(record.key, pid: pid) }
+            return started
         }
     }
 
@@ -53,16 +40,9 @@ extension Supervisor {
         let id: String
 
         func handle(_ server: inout Server) async throws -> any Sendable {
-            guard let key = server.core.children.key(ofId: id), let record = server.core.children[key] else {
-                return Result<Void, SupervisorError>.failure(.notFound)
-            }
-            switch record.status {
-            case .running: return Result<Void, SupervisorError>.failure(.running)
-            case .restarting: return Result<Void, SupervisorError>.failure(.restarting)
-            case .stopped:
-                server.core.children.remove(key)
-                return Result<Void, SupervisorError>.success(())
-            }
+            let found = server.core.children.stoppedChild(id: id)
+            if case .success(let record) = found { server.core.children.remove(record.key) }
+            return found.map { _ in () }
         }
     }
 

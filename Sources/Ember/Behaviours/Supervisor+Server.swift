@@ -202,23 +202,27 @@ extension Supervisor {
             if let maxChildren = configuration.maxChildren, core.children.count >= maxChildren {
                 return .failure(.maxChildren)
             }
-            switch try await ChildStart.start(spec) {
-            case .success(let pid?):
+            let started = try await ChildStart.onRequest(spec)
+            switch started {
+            case .success(let pid):
                 core.children.add(spec, status: .running(pid))
-                return .success(pid)
-            case .success(nil):
-                if !configuration.isDynamic { core.children.add(spec, status: .stopped) }
-                return .failure(.ignored)
-            case .failure(let reason):
-                return .failure(.startFailed(id: spec.id, reason: reason))
+            case .failure(.ignored) where !configuration.isDynamic:
+                // A static supervisor keeps an ignored child's spec, with no process.
+                core.children.add(spec, status: .stopped)
+            case .failure:
+                break
             }
+            return started
         }
 
-        /// Stops one child on request (`terminateChild`).
-        mutating func terminate(_ key: ChildKey, forgetting: Bool) async throws {
+        /// Stops one child on request (`terminateChild`); a nil `key` is a
+        /// child the caller named that does not exist.
+        mutating func terminate(_ key: ChildKey?, forgetting: Bool) async throws -> Result<Void, SupervisorError> {
+            guard let key else { return .failure(.notFound) }
             if let termination = core.stop(key, forgetting: forgetting) {
                 try await stopChildren([termination], together: false)
             }
+            return .success(())
         }
 
         // MARK: Exit
@@ -261,6 +265,16 @@ extension Supervisor {
             // nothing, and a child already gone arrives as an exit message.
             try link(pid)
             return .success(pid)
+        }
+
+        /// Starts a child on request (`startChild`, `restartChild`), where an
+        /// ignored or failed start is the caller's error.
+        static func onRequest(_ spec: ChildSpec) async throws -> Result<Pid, SupervisorError> {
+            switch try await start(spec) {
+            case .success(let pid?): .success(pid)
+            case .success(nil): .failure(.ignored)
+            case .failure(let reason): .failure(.startFailed(id: spec.id, reason: reason))
+            }
         }
     }
 }

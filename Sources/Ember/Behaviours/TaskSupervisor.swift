@@ -77,8 +77,7 @@ public enum TaskSupervisor {
         file: StaticString = #fileID, line: UInt = #line, function: String = #function,
         _ body: @escaping ProcessBody
     ) async throws -> Pid {
-        let caller = ProcessCell.current?.pid
-        let origin = Tasks.taskOrigin(parent: caller, file: file, line: line, function: function)
+        let origin = SpawnOrigin(parent: ProcessCell.current?.pid, file: file, line: line, function: function, kind: .task)
         return try await DynamicSupervisor.startChild(supervisor, childSpec(origin, body))
     }
 
@@ -114,7 +113,7 @@ public enum TaskSupervisor {
     ) async throws -> ProcessTask<Success> {
         let owner = try ProcessCell.required(name)
         let ownerPid = owner.pid
-        let origin = Tasks.taskOrigin(parent: ownerPid, file: file, line: line, function: function)
+        let origin = SpawnOrigin(parent: ownerPid, file: file, line: line, function: function, kind: .task)
         let pid = try await DynamicSupervisor.startChild(supervisor, childSpec(origin) {
             // The owner may exit before it tells the task whom to reply to.
             let ownerMonitor = try monitor(ownerPid)

@@ -29,9 +29,7 @@ public enum Tasks {
         file: StaticString = #fileID, line: UInt = #line, function: String = #function,
         _ body: @escaping ProcessBody
     ) -> Pid {
-        let parent = ProcessCell.current
-        let origin = taskOrigin(parent: parent?.pid, file: file, line: line, function: function)
-        return Runtime.shared.spawn(parent: parent, link: false, monitor: false, origin: origin, body: body).0
+        Runtime.shared.spawn(from: ProcessCell.current, kind: .task, file: file, line: line, function: function, body: body).pid
     }
 
     /// Starts a task linked to the caller (Elixir's `Task.start_link/1`): if
@@ -49,8 +47,9 @@ public enum Tasks {
         _ body: @escaping ProcessBody
     ) throws(ProcessError) -> Pid {
         let parent = try ProcessCell.required("Tasks.startLink")
-        let origin = taskOrigin(parent: parent.pid, file: file, line: line, function: function)
-        return Runtime.shared.spawn(parent: parent, link: true, monitor: false, origin: origin, body: body).0
+        return Runtime.shared.spawn(
+            from: parent, link: true, kind: .task, file: file, line: line, function: function, body: body
+        ).pid
     }
 
     /// Starts a task linked to and monitored by the caller, whose result
@@ -74,8 +73,9 @@ public enum Tasks {
         _ body: @escaping @Sendable () async throws -> Success
     ) throws(ProcessError) -> ProcessTask<Success> {
         let owner = try ProcessCell.required("Tasks.async")
-        let origin = taskOrigin(parent: owner.pid, file: file, line: line, function: function)
-        let (pid, monitorRef) = Runtime.shared.spawn(parent: owner, link: true, monitor: true, origin: origin) {
+        let (pid, monitorRef) = Runtime.shared.spawn(
+            from: owner, link: true, monitor: true, kind: .task, file: file, line: line, function: function
+        ) {
             let start = try await TaskStart.receive(from: owner.pid, ownerMonitor: nil)
             try await TaskStart.run(body, replyingTo: start)
         }
@@ -98,12 +98,6 @@ public enum Tasks {
         // `Task.completed` sends `{ref, result}` to itself.
         owner.deliver(CallReply(ref: ref, value: value))
         return ProcessTask(pid: .external, ref: ref, owner: owner.pid)
-    }
-
-    static func taskOrigin(parent: Pid?, file: StaticString, line: UInt, function: String) -> SpawnOrigin {
-        var origin = SpawnOrigin(parent: parent, file: file, line: line, function: function)
-        origin.kind = .task
-        return origin
     }
 }
 

@@ -17,9 +17,7 @@ public func spawn(
     file: StaticString = #fileID, line: UInt = #line, function: String = #function,
     _ body: @escaping ProcessBody
 ) -> Pid {
-    let parent = ProcessCell.current
-    let origin = SpawnOrigin(parent: parent?.pid, file: file, line: line, function: function)
-    return Runtime.shared.spawn(parent: parent, link: false, monitor: false, origin: origin, body: body).0
+    Runtime.shared.spawn(from: ProcessCell.current, file: file, line: line, function: function, body: body).pid
 }
 
 /// Starts a process linked to the calling one: if either exits abnormally,
@@ -36,8 +34,7 @@ public func spawnLink(
     _ body: @escaping ProcessBody
 ) throws(ProcessError) -> Pid {
     let parent = try ProcessCell.required("spawnLink")
-    let origin = SpawnOrigin(parent: parent.pid, file: file, line: line, function: function)
-    return Runtime.shared.spawn(parent: parent, link: true, monitor: false, origin: origin, body: body).0
+    return Runtime.shared.spawn(from: parent, link: true, file: file, line: line, function: function, body: body).pid
 }
 
 /// Starts a process monitored by the calling one and returns its pid and the
@@ -49,8 +46,7 @@ public func spawnMonitor(
     _ body: @escaping ProcessBody
 ) throws(ProcessError) -> (pid: Pid, ref: Reference) {
     let parent = try ProcessCell.required("spawnMonitor")
-    let origin = SpawnOrigin(parent: parent.pid, file: file, line: line, function: function)
-    let (pid, ref) = Runtime.shared.spawn(parent: parent, link: false, monitor: true, origin: origin, body: body)
+    let (pid, ref) = Runtime.shared.spawn(from: parent, monitor: true, file: file, line: line, function: function, body: body)
     return (pid, ref!)
 }
 
@@ -72,10 +68,9 @@ public func withProcess<T: Sendable>(
     file: StaticString = #fileID, line: UInt = #line, function: String = #function,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    let origin = SpawnOrigin(parent: ProcessCell.current?.pid, file: file, line: line, function: function)
-    return try await withUnsafeThrowingContinuation { continuation in
+    try await withUnsafeThrowingContinuation { continuation in
         // Resumed exactly once: the process body below always reaches one of its two exits.
-        _ = Runtime.shared.spawn(parent: ProcessCell.current, link: false, monitor: false, origin: origin) {
+        _ = Runtime.shared.spawn(from: ProcessCell.current, file: file, line: line, function: function) {
             let me = ProcessCell.current!
             do {
                 let value = try await body()
