@@ -8,6 +8,7 @@ struct Token: Sendable { let hopsLeft: Int }
     let count = options.int("processes", default: 10_000)
     let laps = options.int("laps", default: 100)
     let hops = count * laps
+    let leaks = try await LeakBaseline.take()
     let elapsed = try await withProcess { () -> UInt64 in
         let me = try Pid.current
         // Each process forwards to the next; the last one forwards to us.
@@ -37,6 +38,7 @@ struct Token: Sendable { let hopsLeft: Int }
         return elapsed
     }
     report.metric("per_hop", Double(elapsed) / Double(hops), "ns")
+    await reportLeaks(since: leaks, report)
 }
 
 /// 100 senders x 10k messages to one receiver.
@@ -89,19 +91,10 @@ struct Token: Sendable { let hopsLeft: Int }
         let me = try Pid.current
         var pingers: [Pid] = []
         for _ in 0..<pairCount {
-            let ponger = spawn {
-                while true {
-                    let ping = try await receive(Ping.self)
-                    send(ping.from, Pong())
-                }
-            }
+            let ponger = spawnPonger()
             pingers.append(spawn {
-                let self_ = try Pid.current
                 _ = try await receive { (m: Atom) in m == "go" ? m : nil }
-                for _ in 0..<rounds {
-                    send(ponger, Ping(from: self_))
-                    _ = try await receive(Pong.self)
-                }
+                try await pingRounds(ponger, rounds)
                 ponger.exit(.kill)
                 send(me, Atom("pair_done"))
             })

@@ -28,24 +28,12 @@ struct CallCounter: GenServer {
     report.metric("per_call", Double(elapsed) / Double(calls), "ns")
 }
 
-/// 1M idle agents: bytes per agent (RSS delta / count) and spawn time.
+/// 1M idle agents: ns per start, bytes per agent (RSS delta / count), and the
+/// time to kill them all. Like the BEAM side, the agents are not linked and
+/// their pids are not kept; teardown finds them through `processes()`.
 @Sendable func idleAgents(_ options: Options, _ report: Report) async throws {
     let count = options.int("count", default: 1_000_000)
-    let baseline = residentBytes()
-    let (elapsed, grown, agents) = try await withProcess { () -> (UInt64, Int, [Agent<Int>]) in
-        var agents: [Agent<Int>] = []
-        agents.reserveCapacity(count)
-        let start = now()
-        for i in 0..<count { agents.append(try await Agent.start { i }) }
-        let elapsed = now() - start
-        return (elapsed, residentBytes() - baseline, agents)
+    try await measureIdleProcesses(count: count, bytesMetric: "bytes_per_agent", report) {
+        for _ in 0..<count { _ = try await Agent.start { 0 } }
     }
-    // Every agent still answers.
-    guard try await agents[count / 2].get({ $0 }) == count / 2 else { throw BenchError.wrongResult("agent lost its state") }
-    report.metric("bytes_per_agent", Double(grown) / Double(count), "bytes")
-    report.metric("per_spawn", Double(elapsed) / Double(count), "ns")
-    let teardown = now()
-    for agent in agents { agent.pid.exit(.kill) }
-    report.metric("teardown", Double(now() - teardown) / 1e6, "ms")
-    report.metric("processes_after", Double(processCount), "processes")
 }

@@ -20,6 +20,8 @@ struct Bench: Sendable {
         "self-send": Bench(run: selfSend),
         "yield": Bench(run: yieldLoop),
         "floor": Bench(run: continuationFloor),
+        "spawn-idle": Bench(run: spawnIdle),
+        "fairness": Bench(run: fairness),
     ]
 }
 

@@ -44,7 +44,7 @@ benches() ->
      {"genserver-call", fun genserver_call/1, [{calls, 1000000}]},
      {"idle-agents",    fun idle_agents/1,    [{count, 1000000}]},
      {"pairs",          fun pairs/1,          [{pairs, 2 * Schedulers}, {rounds, 200000}]},
-     {"fairness",       fun fairness/1,       [{rounds, 100000}]}].
+     {"fairness",       fun fairness/1,       [{rounds, 100000}, {spinners, 1}]}].
 
 %%--------------------------------------------------------------------
 %% Command line
@@ -150,12 +150,23 @@ timed(Fun) ->
     {now_ns() - T0, Result}.
 
 %% Garbage-collects every process, lets the runtime settle, and returns
-%% {memory(total), memory(processes)} in bytes.
+%% {RSS, memory(total), memory(processes)} in bytes. RSS is what the Swift
+%% side measures (it has no allocator of its own to ask), so the metrics
+%% both sides report are RSS deltas; memory(total) and memory(processes)
+%% are reported beside them as BEAM-only metrics.
 memory_snapshot() ->
     lists:foreach(fun erlang:garbage_collect/1, processes()),
     timer:sleep(100),
     erlang:garbage_collect(),
-    {erlang:memory(total), erlang:memory(processes)}.
+    {rss_bytes(), erlang:memory(total), erlang:memory(processes)}.
+
+%% Resident set size of this OS process in bytes (VmRSS in /proc/self/status,
+%% the same number the Swift side reads from /proc/self/statm).
+rss_bytes() ->
+    {ok, Status} = file:read_file("/proc/self/status"),
+    [_, Rest] = binary:split(Status, <<"VmRSS:">>),
+    [Kb | _] = string:lexemes(Rest, " \t\n"),
+    binary_to_integer(Kb) * 1024.
 
 %% Waits until the normal run queues are empty, i.e. every process that
 %% was spawned or woken up has run and is now blocked again.
@@ -181,6 +192,70 @@ ensure_process_limit(Extra) ->
 %% Percentile of a sorted tuple, nearest-rank method.
 percentile(Sorted, P) ->
     element(max(1, ceil(P * tuple_size(Sorted))), Sorted).
+
+%%--------------------------------------------------------------------
+%% Teardown and the leak check (issue 4: "No bench leaks: the process
+%% count and RSS return to their starting level after teardown"); the
+%% Swift side's Teardown.swift
+%%--------------------------------------------------------------------
+
+%% Kills every process that is not a key of Baseline (a map) and waits
+%% until the process count is down by N; returns the nanoseconds that took.
+%% Finding them through processes() means the bench need not keep their
+%% pids, which would count towards the memory per process.
+kill_new(Baseline, N) ->
+    New = [P || P <- processes(), not is_map_key(P, Baseline)],
+    length(New) =:= N orelse error({unexpected_process_count, length(New), N}),
+    Target = erlang:system_info(process_count) - N,
+    {Ns, ok} = timed(fun() ->
+                         lists:foreach(fun(P) -> exit(P, kill) end, New),
+                         case wait_process_count(Target, 120000) =< Target of
+                             true -> ok;
+                             false -> error({teardown_timeout, Target})
+                         end
+                     end),
+    Ns.
+
+%% The process count once it is at most Target, or whatever it is after
+%% TimeoutMs (polled every millisecond).
+wait_process_count(Target, TimeoutMs) ->
+    wait_process_count(Target, now_ns() + TimeoutMs * 1000000, now_ns()).
+
+wait_process_count(Target, Deadline, Now) ->
+    Count = erlang:system_info(process_count),
+    if
+        Count =< Target; Now > Deadline -> Count;
+        true -> timer:sleep(1), wait_process_count(Target, Deadline, now_ns())
+    end.
+
+%% Live processes and resident bytes when a bench starts.
+leak_baseline() ->
+    lists:foreach(fun erlang:garbage_collect/1, processes()),
+    {erlang:system_info(process_count), settled_rss()}.
+
+%% Reports processes_after (live processes now minus at the start) and
+%% rss_after_teardown (resident bytes now minus at the start).
+report_leaks(Cfg, {Count0, Rss0}) ->
+    Count1 = wait_process_count(Count0, 30000),
+    lists:foreach(fun erlang:garbage_collect/1, processes()),
+    Rss1 = settled_rss(),
+    report(Cfg, processes_after, Count1 - Count0, processes,
+           "processes left after teardown"),
+    report(Cfg, rss_after_teardown, Rss1 - Rss0, bytes,
+           "bytes RSS after teardown, over the start").
+
+%% RSS once two readings 10 ms apart agree (or 2 s passed): freed memory
+%% goes back to the OS a little after the processes are gone.
+settled_rss() ->
+    settled_rss(rss_bytes(), now_ns() + 2000000000).
+
+settled_rss(Last, Deadline) ->
+    timer:sleep(10),
+    Current = rss_bytes(),
+    case Current =:= Last orelse now_ns() > Deadline of
+        true -> Current;
+        false -> settled_rss(Current, Deadline)
+    end.
 
 %%--------------------------------------------------------------------
 %% Ping-pong building blocks (pingpong, pairs, fairness)
@@ -222,6 +297,7 @@ ping_sampled(Pong, Samples, I, N, T0) ->
 %% Throughput and latency are measured in separate runs so that the
 %% timestamping does not inflate round_trip.
 pingpong(#{rounds := N} = Cfg) ->
+    Leaks = leak_baseline(),
     Pong = spawn(fun pong/0),
     ping_n(Pong, min(N, 10000)),                    % warm-up
     {Ns, ok} = timed(fun() -> ping_n(Pong, N) end),
@@ -230,7 +306,8 @@ pingpong(#{rounds := N} = Cfg) ->
     report(Cfg, round_trip, Ns / N, ns, "ns/round-trip"),
     report(Cfg, p50, percentile(Latencies, 0.50), ns, "ns p50 round-trip latency"),
     report(Cfg, p99, percentile(Latencies, 0.99), ns, "ns p99 round-trip latency"),
-    report(Cfg, max, element(N, Latencies), ns, "ns max round-trip latency").
+    report(Cfg, max, element(N, Latencies), ns, "ns max round-trip latency"),
+    report_leaks(Cfg, Leaks).
 
 %%--------------------------------------------------------------------
 %% skynet
@@ -239,6 +316,7 @@ pingpong(#{rounds := N} = Cfg) ->
 skynet(#{size := Size} = Cfg) ->
     Processes = skynet_processes(Size),
     ensure_process_limit(Processes),
+    Leaks = leak_baseline(),
     Main = self(),
     {Ns, Sum} = timed(fun() ->
                           spawn(fun() -> skynet_node(Main, 0, Size) end),
@@ -247,7 +325,8 @@ skynet(#{size := Size} = Cfg) ->
     Expected = Size * (Size - 1) div 2,
     Sum =:= Expected orelse error({wrong_sum, Sum, Expected}),
     report(Cfg, total, Ns / 1.0e6, ms, "ms total"),
-    report(Cfg, per_process, Ns / Processes, ns, "ns/process").
+    report(Cfg, per_process, Ns / Processes, ns, "ns/process"),
+    report_leaks(Cfg, Leaks).
 
 %% Number of processes in the tree: 1 + 10 + ... + Size.
 skynet_processes(1) ->
@@ -282,27 +361,25 @@ skynet_sum(N, Acc) ->
 
 %% The pids are not kept: a million-element list in the spawner would
 %% count towards the memory per process. Teardown finds them through
-%% processes() instead.
+%% processes() instead. The Swift side's spawnIdle does the same work.
 spawn_idle(#{count := N} = Cfg) ->
     ensure_process_limit(N),
+    Leaks = leak_baseline(),
     Baseline = maps:from_keys(processes(), true),
-    {Total0, Procs0} = memory_snapshot(),
+    {Rss0, Total0, Procs0} = memory_snapshot(),
     %% Timed until every new process has run and is parked in receive.
     {SpawnNs, ok} = timed(fun() -> spawn_idle_n(N), wait_idle() end),
-    {Total1, Procs1} = memory_snapshot(),
+    {Rss1, Total1, Procs1} = memory_snapshot(),
     report(Cfg, per_spawn, SpawnNs / N, ns, "ns/spawn"),
-    report(Cfg, bytes_per_process, (Total1 - Total0) / N, bytes,
+    report(Cfg, bytes_per_process, (Rss1 - Rss0) / N, bytes,
+           "bytes/process (RSS delta)"),
+    report(Cfg, vm_bytes_per_process, (Total1 - Total0) / N, bytes,
            "bytes/process (memory(total) delta)"),
     report(Cfg, proc_bytes_per_process, (Procs1 - Procs0) / N, bytes,
            "bytes/process (memory(processes) delta)"),
-    Idle = [P || P <- processes(), not is_map_key(P, Baseline)],
-    length(Idle) =:= N orelse error({unexpected_process_count, length(Idle), N}),
-    Remaining = erlang:system_info(process_count) - N,
-    {TeardownNs, ok} = timed(fun() ->
-                                 lists:foreach(fun(P) -> exit(P, kill) end, Idle),
-                                 wait_process_count(Remaining)
-                             end),
-    report(Cfg, teardown, TeardownNs / 1.0e6, ms, "ms teardown").
+    TeardownNs = kill_new(Baseline, N),
+    report(Cfg, teardown, TeardownNs / 1.0e6, ms, "ms teardown"),
+    report_leaks(Cfg, Leaks).
 
 spawn_idle_n(0) ->
     ok;
@@ -313,12 +390,6 @@ spawn_idle_n(N) ->
 idle() ->
     receive stop -> ok end.
 
-wait_process_count(Target) ->
-    case erlang:system_info(process_count) =< Target of
-        true -> ok;
-        false -> timer:sleep(1), wait_process_count(Target)
-    end.
-
 %%--------------------------------------------------------------------
 %% ring
 %%--------------------------------------------------------------------
@@ -327,6 +398,7 @@ wait_process_count(Target) ->
 %% node that receives 0 tells the main process.
 ring(#{processes := P, laps := L} = Cfg) ->
     ensure_process_limit(P),
+    Leaks = leak_baseline(),
     Main = self(),
     Nodes = [spawn(fun() -> receive {next, Next} -> ring_node(Main, Next) end end)
              || _ <- lists:seq(1, P)],
@@ -338,7 +410,8 @@ ring(#{processes := P, laps := L} = Cfg) ->
     Hops = P * L,
     {Ns, ok} = timed(fun() -> First ! Hops, receive ring_done -> ok end end),
     lists:foreach(fun(Node) -> exit(Node, kill) end, Nodes),
-    report(Cfg, per_hop, Ns / Hops, ns, "ns/hop").
+    report(Cfg, per_hop, Ns / Hops, ns, "ns/hop"),
+    report_leaks(Cfg, Leaks).
 
 ring_node(Main, Next) ->
     receive
@@ -428,14 +501,22 @@ handle_cast(_Msg, State) ->
 
 %% gen_server:start is synchronous (spawn + init + ack), like Agent.start.
 %% Agents are not linked and their pids are not kept, so neither links
-%% nor a pid list count towards the memory per agent.
+%% nor a pid list count towards the memory per agent; teardown finds them
+%% through processes(), as in spawn-idle.
 idle_agents(#{count := N} = Cfg) ->
     ensure_process_limit(N),
-    {Total0, _} = memory_snapshot(),
+    Leaks = leak_baseline(),
+    Baseline = maps:from_keys(processes(), true),
+    {Rss0, Total0, _} = memory_snapshot(),
     {Ns, ok} = timed(fun() -> start_agents(N) end),
-    {Total1, _} = memory_snapshot(),
-    report(Cfg, bytes_per_agent, (Total1 - Total0) / N, bytes, "bytes/agent"),
-    report(Cfg, per_spawn, Ns / N, ns, "ns/agent spawn").
+    {Rss1, Total1, _} = memory_snapshot(),
+    report(Cfg, bytes_per_agent, (Rss1 - Rss0) / N, bytes, "bytes/agent (RSS delta)"),
+    report(Cfg, vm_bytes_per_agent, (Total1 - Total0) / N, bytes,
+           "bytes/agent (memory(total) delta)"),
+    report(Cfg, per_spawn, Ns / N, ns, "ns/agent spawn"),
+    TeardownNs = kill_new(Baseline, N),
+    report(Cfg, teardown, TeardownNs / 1.0e6, ms, "ms teardown"),
+    report_leaks(Cfg, Leaks).
 
 start_agents(0) ->
     ok;
@@ -470,16 +551,21 @@ pairs(#{pairs := P, rounds := R} = Cfg) ->
 %% fairness
 %%--------------------------------------------------------------------
 
-fairness(#{rounds := N} = Cfg) ->
+%% One spinner by default (issue 4); --spinners adds more, so that on a
+%% machine with few cores every scheduler has one. The Swift side's
+%% Fairness.swift does the same work step for step.
+fairness(#{rounds := N, spinners := S} = Cfg) ->
+    Main = self(),
     Pong = spawn(fun pong/0),
     ping_n(Pong, min(N, 10000)),                    % warm-up
     Unloaded = percentile(ping_sampled(Pong, N), 0.99),
-    Sink = spawn(fun sink/0),
-    Spinner = spawn(fun() -> spin(Sink, 1) end),
-    timer:sleep(50),                                % let the spinner get going
+    Pairs = [begin
+                 Sink = spawn(fun sink/0),
+                 {spawn(fun() -> Main ! spinning, spin(Sink, 1) end), Sink}
+             end || _ <- lists:seq(1, S)],
+    lists:foreach(fun(_) -> receive spinning -> ok end end, Pairs),
     Loaded = percentile(ping_sampled(Pong, N), 0.99),
-    exit(Spinner, kill),
-    exit(Sink, kill),
+    lists:foreach(fun({Spinner, Sink}) -> Spinner ! stop, exit(Sink, kill) end, Pairs),
     Pong ! stop,
     report(Cfg, p99_unloaded, Unloaded, ns, "ns p99 round-trip latency, unloaded"),
     report(Cfg, p99_loaded, Loaded, ns, "ns p99 round-trip latency, CPU spinner running").
@@ -487,15 +573,24 @@ fairness(#{rounds := N} = Cfg) ->
 sink() ->
     receive _ -> sink() end.
 
-%% Never blocks: a few LCG steps of arithmetic, then a send to the sink.
-%% The arithmetic keeps the send rate below what the sink can drain, so
-%% the sink's mailbox does not grow without bound.
+%% Never waits: a few LCG steps of arithmetic, a send to the sink, a look
+%% into its own mailbox for stop (receive ... after 0, which returns at
+%% once), again. The arithmetic keeps the send rate below what the sink can
+%% drain, so the sink's mailbox does not grow without bound. The BEAM would
+%% preempt the spinner without the look; it is there because an Ember
+%% process can only yield at a receive, so both sides take it.
 spin(Sink, X) ->
     Y = lcg(16, X),
     Sink ! Y,
-    spin(Sink, Y).
+    receive
+        stop -> ok
+    after 0 ->
+        spin(Sink, Y)
+    end.
 
+%% Marsaglia's 69069 LCG mod 2^32: every product stays below 2^49, a small
+%% integer, so the spinner allocates no bignums (the Swift side's neither).
 lcg(0, X) ->
     X;
 lcg(K, X) ->
-    lcg(K - 1, (X * 1103515245 + 12345) band 16#7fffffff).
+    lcg(K - 1, (X * 69069 + 1) band 16#ffffffff).
