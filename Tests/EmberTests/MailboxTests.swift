@@ -124,4 +124,44 @@ struct MailboxTests {
         #expect(ints == Array(0..<50))
         #expect(rest.count == 1)
     }
+
+    /// Counts overlapping runs: an actor never runs two of them at once.
+    actor Guarded {
+        private var busy = false
+        private(set) var overlaps = 0
+
+        /// Waits for a message, then occupies the actor for a while.
+        func receiveThenWork() async throws -> Int {
+            let value = try await receive(Int.self)
+            if busy { overlaps += 1 }
+            busy = true
+            var spin = 0
+            for index in 0..<20_000 { spin &+= index }
+            busy = false
+            return value &+ spin &* 0
+        }
+    }
+
+    @Test("a process can receive inside an actor method, and resumes on that actor")
+    func receiveKeepsActorIsolation() async throws {
+        let guarded = Guarded()
+        let overlaps = try await withProcess { () -> Int in
+            let me = try Pid.current
+            var workers: [Pid] = []
+            for _ in 0..<4 {
+                workers.append(spawn {
+                    var total = 0
+                    for _ in 0..<50 { total &+= try await guarded.receiveThenWork() }
+                    send(me, total)
+                })
+            }
+            for round in 0..<50 {
+                for worker in workers { send(worker, round) }
+            }
+            var finished = 0
+            for _ in workers where try await receive(Int.self, after: 10_000) != nil { finished += 1 }
+            return finished == workers.count ? await guarded.overlaps : -1
+        }
+        #expect(overlaps == 0)
+    }
 }

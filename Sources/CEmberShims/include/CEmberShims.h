@@ -12,23 +12,6 @@ extern __thread void *_Nullable ember_tls_worker __attribute__((tls_model("initi
 static inline void *_Nullable ember_current_worker(void) { return ember_tls_worker; }
 static inline void ember_set_current_worker(void *_Nullable worker) { ember_tls_worker = worker; }
 
-/// The address of the job (for a task job, the task) this worker thread is
-/// running: lets the runtime tell a process's own task from its child tasks
-/// without asking the Swift runtime. 0 on threads that are not workers.
-extern __thread unsigned long ember_tls_current_job __attribute__((tls_model("initial-exec")));
-
-/// The process whose task is the running job, once looked up (see
-/// ProcessCell.current); cleared whenever the worker starts another job.
-extern __thread void *_Nullable ember_tls_current_process __attribute__((tls_model("initial-exec")));
-
-static inline unsigned long ember_current_job(void) { return ember_tls_current_job; }
-static inline void ember_set_current_job(unsigned long job) {
-    ember_tls_current_job = job;
-    ember_tls_current_process = 0;
-}
-static inline void *_Nullable ember_current_process(void) { return ember_tls_current_process; }
-static inline void ember_set_current_process(void *_Nullable process) { ember_tls_current_process = process; }
-
 /// Set just before a process yields or spawns, so that the scheduler puts the
 /// job it is about to be handed at the back of the run queue instead of in the
 /// "run next" slot (which is for processes woken by a message).

@@ -15,15 +15,13 @@ enum Wake: Sendable {
 }
 
 /// The address of the current Swift task, or 0 outside tasks: an identity
-/// to compare, never dereferenced. On a scheduler thread it is the job the
-/// worker is running (a task is its own job); elsewhere it is read from the
-/// borrowed `UnsafeCurrentTask` (a single object reference) by a bit cast,
-/// which neither retains nor releases the task.
+/// to compare, never dereferenced. Read from the borrowed `UnsafeCurrentTask`
+/// (a single object reference) by a bit cast, which neither retains nor
+/// releases the task. (The job a worker runs is not always the task: an
+/// actor's job runs the tasks waiting on that actor.)
 @inline(__always)
 func taskIdentity() -> UInt {
-    let job = ember_current_job()
-    if job != 0 { return UInt(job) }
-    return withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UInt.self) } ?? 0 }
+    withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UInt.self) } ?? 0 }
 }
 
 /// How one task of a process ended.
@@ -79,24 +77,26 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Swift tasks created inside a process (`async let`, task groups,
     /// `Task {}`), which are not the process and must not touch its mailbox.
     ///
-    /// On a scheduler thread the answer is kept for the rest of the job: a
-    /// job is one run of one task, so it cannot change before the worker
-    /// starts the next job, which clears it. The pointer is unretained: the
-    /// process's task holds its cell for as long as it runs.
+    /// On a scheduler thread the worker remembers the processes it found, so
+    /// that a process resumed there finds itself without reading the
+    /// task-local: a remembered cell is right exactly when its owner is the
+    /// task running now (see ``ownerTask``).
     @usableFromInline
     static var current: ProcessCell? {
-        if let cached = ember_current_process() {
-            return Unmanaged<ProcessCell>.fromOpaque(cached).takeUnretainedValue()
-        }
-        guard let cell = bound, taskIdentity() == cell.owner else { return nil }
-        if ember_current_job() != 0 { ember_set_current_process(Unmanaged.passUnretained(cell).toOpaque()) }
+        let task = taskIdentity()
+        guard task != 0 else { return nil }
+        let worker = Worker.current
+        if let cell = worker?.recentProcess(for: task), cell.ownerTask.load(ordering: .relaxed) == task { return cell }
+        guard let cell = bound, cell.ownerTask.load(ordering: .relaxed) == task else { return nil }
+        worker?.remember(cell, for: task)
         return cell
     }
 
-    /// The process's own task, kept only to compare identities. Written once
-    /// by that task before the body runs; read only by tasks created after
-    /// that (they inherited `bound`), so the write happens-before every read.
-    @exclusivity(unchecked) private var owner: UInt = 0
+    /// The identity of the task running as this process, 0 between tasks (a
+    /// dormant process has none). Only that task stores its own identity
+    /// here, before its body runs, and clears it when the body is done; so
+    /// the value equals the running task's identity only in that task.
+    private let ownerTask = Atomic<UInt>(0)
 
     /// Sends and receives between two voluntary yields (the BEAM counts
     /// reductions). A send cannot suspend, so the yield happens at the next
@@ -114,6 +114,10 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     // Exclusivity is not checked dynamically on the process-private fields:
     // only the process's own task touches them (see the storage rules).
     @exclusivity(unchecked) var saved = MessageBuffer()
+    /// Set after a message is queued in `state.incoming`, cleared by the
+    /// process before it takes them: when it is clear, looking for arrivals
+    /// can skip the lock. A hint only: waiting always checks under the lock.
+    private let arrivalsMayWait = Atomic<Bool>(false)
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     private let savedCount = Atomic<Int>(0)
     @exclusivity(unchecked) private var receiveCounter: UInt64 = 0
@@ -131,17 +135,22 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     // MARK: Signals from anywhere
 
     func deliver(_ message: any Sendable) {
-        let envelope = Envelope(message)
-        complete(state.withLock { $0.deliver(envelope) })
+        // Moved, never copied, into the mailbox: a copy would retain what
+        // the message holds and release it again.
+        var envelope = Optional(Envelope(message))
+        complete(state.withLock { $0.deliver(envelope.take().unsafelyUnwrapped) })
     }
 
     /// Finishes a delivery outside the lock: resumes the receiver the message
     /// was handed to, or starts the task of a dormant process.
-    func complete(_ delivery: ProcessState<Waiter>.Delivery) {
-        switch delivery {
-        case .queued, .dropped: break
+    func complete(_ delivery: consuming ProcessState<Waiter>.Delivery) {
+        switch consume delivery {
+        case .queued: arrivalsMayWait.store(true, ordering: .releasing)
+        case .dropped: break
         case .handed(let waiter, let envelope): waiter.resume(returning: .message(envelope))
-        case .wake(let handler, let generation): wake(handler, generation: generation)
+        case .wake(let handler, let generation):
+            arrivalsMayWait.store(true, ordering: .releasing)
+            wake(handler, generation: generation)
         }
     }
 
@@ -200,18 +209,18 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         do {
             // Killed before it ever ran: the body does not start.
             guard isAlive else { throw ExitReason.killed }
-            owner = taskIdentity()
-            let turn = try await ProcessCell.$bound.withValue(self, operation: body)
-            // What runs after the body, in the same job, is not the process.
-            ember_set_current_process(nil)
-            if turn == .dormant { return }
+            let me = taskIdentity()
+            ownerTask.store(me, ordering: .relaxed)
+            // What runs after the body is not the process any more. A dormant
+            // process's next task may have started already: clear only our own.
+            defer { ownerTask.compareExchange(expected: me, desired: 0, ordering: .relaxed) }
+            if try await ProcessCell.$bound.withValue(self, operation: body) == .dormant { return }
         } catch let exit as ExitReason {
             reason = exit
         } catch {
             reason = .error(error)
             crash = error
         }
-        ember_set_current_process(nil)
         saved = MessageBuffer()
         if let departure = state.withLock({ $0.exit(reason) }) {
             if let crash { CrashReport.log(process: self, error: crash) }
@@ -293,15 +302,30 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     }
 
     private func suspend(token: UInt64) async -> Wake {
-        await withUnsafeContinuation { (continuation: Waiter) in
-            // The continuation is resumed exactly once: by whoever takes it out
-            // of `state` under the lock, or here if `wait` does not keep it.
-            switch state.withLock({ $0.wait(continuation, token: token) }) {
-            case .waiting: break
-            case .arrived(let messages): continuation.resume(returning: .messages(messages))
-            case .timedOut: continuation.resume(returning: .timeout)
-            case .dead: continuation.resume(returning: .exited)
-            }
+        // Like every function of this module, this one runs on its caller's
+        // actor (NonisolatedNonsendingByDefault); reading it costs no hop.
+        let isolation = #isolation
+        if let isolation {
+            return await withUnsafeContinuation(isolation: isolation) { self.register($0, token: token) }
+        }
+        // Not isolated to an actor, so the receiver may go on wherever its
+        // task is resumed, which is Ember's scheduler (the task's preferred
+        // executor). The inheriting variant goes straight on there; the
+        // standard one would then hop to the generic executor, asking the
+        // Swift runtime (under a lock) for the task's preferred executor on
+        // every message.
+        return await _unsafeInheritExecutor_withUnsafeContinuation { self.register($0, token: token) }
+    }
+
+    /// Registers the suspended receiver, or resumes it at once if it need not wait.
+    private func register(_ continuation: Waiter, token: UInt64) {
+        // The continuation is resumed exactly once: by whoever takes it out
+        // of `state` under the lock, or here if `wait` does not keep it.
+        switch state.withLock({ $0.wait(continuation, token: token) }) {
+        case .waiting: break
+        case .arrived(let messages): continuation.resume(returning: .messages(messages))
+        case .timedOut: continuation.resume(returning: .timeout)
+        case .dead: continuation.resume(returning: .exited)
         }
     }
 
@@ -309,6 +333,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// if nothing had arrived.
     @discardableResult
     private func takeArrivals() -> Bool {
+        guard arrivalsMayWait.load(ordering: .acquiring) else { return false }
+        arrivalsMayWait.store(false, ordering: .relaxed)
         guard saved.isEmpty else {
             guard let arrived = state.withLock({ $0.takeIncoming() }) else { return false }
             saved.append(contentsOf: arrived)

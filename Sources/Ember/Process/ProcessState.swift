@@ -77,7 +77,7 @@ struct ProcessState<Waiter> {
         deliver(Envelope(message))
     }
 
-    mutating func deliver(_ envelope: Envelope) -> Delivery {
+    mutating func deliver(_ envelope: consuming Envelope) -> Delivery {
         guard isAlive else { return .dropped }
         if let waiter = takeWaiter() { return .handed(waiter, envelope) }
         incoming.append(envelope)

@@ -12,7 +12,7 @@ import Darwin
 
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
-    // @unchecked Sendable: `next`, `nextStreak`, `rng` and `tick` are touched only
+    // @unchecked Sendable: `next`, `nextStreak`, `recentProcesses`, `rng` and `tick` are touched only
     // by this worker's own thread; the queue is behind a Mutex; `scheduler` is
     // set once before the thread starts.
 
@@ -29,6 +29,16 @@ final class Worker: @unchecked Sendable {
     private let queue = Mutex(Deque<UnownedJob>())
     private let queued = Atomic<Int>(0)
     private var next: UnownedJob?
+    /// The processes that last looked themselves up on this worker (see
+    /// `ProcessCell.current`), by a hash of their task's identity; held
+    /// strongly so that checking an entry is always safe.
+    private var recentProcesses = [ProcessCell?](repeating: nil, count: 8)
+
+    @inline(__always)
+    private static func slot(for task: UInt) -> Int { Int(truncatingIfNeeded: (task &* 0x9E37_79B9_7F4A_7C15) >> 61) }
+
+    func recentProcess(for task: UInt) -> ProcessCell? { recentProcesses[Self.slot(for: task)] }
+    func remember(_ process: ProcessCell, for task: UInt) { recentProcesses[Self.slot(for: task)] = process }
     private var nextStreak = 0
     private var tick: UInt32 = 0
     private var rng: UInt64
@@ -135,8 +145,6 @@ final class Worker: @unchecked Sendable {
 
     @inline(__always)
     private func run(_ job: UnownedJob, on executor: UnownedTaskExecutor) {
-        // UnownedJob is a plain pointer to the job; for a task, the task itself.
-        ember_set_current_job(UInt(bitPattern: unsafeBitCast(job, to: Int.self)))
         job.runSynchronously(on: executor)
     }
 
