@@ -28,6 +28,13 @@ extern __thread void *_Nullable ember_tls_propagation __attribute__((tls_model("
 static inline void *_Nullable ember_current_propagation(void) { return ember_tls_propagation; }
 static inline void ember_set_current_propagation(void *_Nullable p) { ember_tls_propagation = p; }
 
+/// The Swift task running on this thread, or NULL: the concurrency runtime's
+/// own entry point (exported, ABI-stable, used by compiled Swift code), called
+/// directly because `withUnsafeCurrentTask` costs a closure call on every send.
+extern void *_Nullable swift_task_getCurrent(void) __attribute__((swiftcall));
+
+static inline unsigned long ember_current_task(void) { return (unsigned long)swift_task_getCurrent(); }
+
 static inline void ember_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();

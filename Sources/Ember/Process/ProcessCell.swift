@@ -15,13 +15,11 @@ enum Wake: Sendable {
 }
 
 /// The address of the current Swift task, or 0 outside tasks: an identity
-/// to compare, never dereferenced. Read from the borrowed `UnsafeCurrentTask`
-/// (a single object reference) by a bit cast, which neither retains nor
-/// releases the task. (The job a worker runs is not always the task: an
-/// actor's job runs the tasks waiting on that actor.)
+/// to compare, never dereferenced (nor retained). It is the task, not the job
+/// a worker runs: an actor's job runs the tasks waiting on that actor.
 @inline(__always)
 func taskIdentity() -> UInt {
-    withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UInt.self) } ?? 0 }
+    UInt(ember_current_task())
 }
 
 /// How one task of a process ended.
