@@ -53,14 +53,10 @@ public func send<Message: Sendable>(_ name: Atom, _ message: Message) throws(Pro
 public func receive<Message, Result>(
     _ match: (Message) throws -> Result?
 ) async throws -> Result {
-    var result: Result?
-    _ = try await ProcessCell.required("receive").receive(timeout: .infinity, accepting: Message.self) { message in
-        guard let typed = message as? Message, let value = try match(typed) else { return false }
-        result = value
-        return true
-    }
-    // The core receive only returns after `match` accepted a message.
-    return result!
+    let cell = try ProcessCell.required("receive")
+    if let value = try cell.receiveArrived(match) { return value }
+    // Without a timeout the wait only ends with a match (or a throw).
+    return try await cell.receive(timeout: .infinity, match)!
 }
 
 /// Like ``receive(_:)``, giving up after `timeout` (Elixir's `after`):
@@ -77,13 +73,40 @@ public func receive<Message, Result>(
     after timeout: Timeout,
     _ match: (Message) throws -> Result?
 ) async throws -> Result? {
-    var result: Result?
-    _ = try await ProcessCell.required("receive").receive(timeout: timeout, accepting: Message.self) { message in
+    let cell = try ProcessCell.required("receive")
+    if let value = try cell.receiveArrived(match) { return value }
+    return try await cell.receive(timeout: timeout, match)
+}
+
+extension ProcessCell {
+    // The typed halves of a receive, inlined into the caller so that the cast
+    // is specialised; each hands the untyped core a closure literal, which
+    // captures `result` on the stack.
+
+    /// A message already here that `match` takes, without suspending.
+    @inlinable
+    func receiveArrived<Message, Result>(_ match: (Message) throws -> Result?) throws -> Result? {
+        var result: Result?
+        _ = try receiveArrived(accepting: Message.self) { try Self.accept($0, match, into: &result) }
+        return result
+    }
+
+    /// Waits for a message that `match` takes, at most `timeout`.
+    @inlinable
+    func receive<Message, Result>(timeout: Timeout, _ match: (Message) throws -> Result?) async throws -> Result? {
+        var result: Result?
+        _ = try await receive(timeout: timeout, accepting: Message.self) { try Self.accept($0, match, into: &result) }
+        return result
+    }
+
+    @inlinable
+    static func accept<Message, Result>(
+        _ message: any Sendable, _ match: (Message) throws -> Result?, into result: inout Result?
+    ) throws -> Bool {
         guard let typed = message as? Message, let value = try match(typed) else { return false }
         result = value
         return true
     }
-    return result
 }
 
 /// Receives the next message of type `Message`, whatever its value.

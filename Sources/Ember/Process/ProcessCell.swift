@@ -268,14 +268,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         var scanned = 0
         var filter = CastFilter(wanted: wanted)
         while true {
-            let found = try saved.firstPosition(from: scanned, filter: &filter, where: match)
-            if let found {
-                saved.remove(at: found)
-                savedCount.store(saved.count, ordering: .relaxed)
-                return true
-            }
-            scanned = saved.count
-            if takeArrivals() { continue }
+            if try consumeFirst(scanning: &scanned, &filter, match) { return true }
             if !isAlive { throw exitReasonOrKilled() }
             var wake: Wake
             if let nanoseconds = timeout.nanoseconds {
@@ -297,6 +290,36 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             }
             savedCount.store(saved.count, ordering: .relaxed)
         }
+    }
+
+    /// The receive of a message that is already here, without suspending:
+    /// true if `match` took one. False leaves it to ``receive(timeout:accepting:_:)``,
+    /// also when the process's budget is spent (that one yields).
+    @usableFromInline
+    func receiveArrived(accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool) throws -> Bool {
+        guard budget > 1, isAlive else { return false }
+        var scanned = 0
+        var filter = CastFilter(wanted: wanted)
+        guard try consumeFirst(scanning: &scanned, &filter, match) else { return false }
+        budget -= 1
+        return true
+    }
+
+    /// Consumes the first message `match` accepts, looking at saved messages
+    /// from position `scanned` on, then at new arrivals. False if none; then
+    /// `scanned` covers every message looked at.
+    private func consumeFirst(
+        scanning scanned: inout Int, _ filter: inout CastFilter, _ match: (any Sendable) throws -> Bool
+    ) throws -> Bool {
+        repeat {
+            if let found = try saved.firstPosition(from: scanned, filter: &filter, where: match) {
+                saved.remove(at: found)
+                savedCount.store(saved.count, ordering: .relaxed)
+                return true
+            }
+            scanned = saved.count
+        } while takeArrivals()
+        return false
     }
 
     private func suspend(token: UInt64) async -> Wake {
