@@ -282,6 +282,9 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             } else {
                 wake = await suspend(token: 0)
             }
+            // Woken, perhaps on another worker: make the sends that follow
+            // find this process at once (see `current`).
+            Worker.current?.remember(self, for: ownerTask.load(ordering: .relaxed))
             switch wake {
             case .message(let envelope): saved.append(envelope)
             case .messages(let envelopes): saved.append(contentsOf: envelopes)
