@@ -24,7 +24,7 @@ import Darwin
 /// - A worker's `next` slot and its run loop state are touched only by that
 ///   worker's own thread.
 /// - Every job enqueued is run exactly once: it sits in exactly one of a `next`
-///   slot, a local queue or the global queue until a worker takes it.
+///   slot, a `later` slot, a local queue or the global queue until a worker takes it.
 /// - A job pushed where another worker could take it (a local queue or the
 ///   global queue) is followed by a wake-up if any worker is parked, so no
 ///   runnable job waits behind a parked worker.
@@ -54,6 +54,9 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
             if ember_take_enqueue_at_back() != 0 {
                 worker.pushLocal(job)
                 wakeIdleWorker()
+            } else if ember_take_enqueue_later() != 0 {
+                // A lingering server (see `linger`); a displaced one becomes stealable.
+                if worker.pushLater(job) { wakeIdleWorker() }
             } else if worker.pushNext(job) {
                 // A job was displaced from the next slot into the stealable queue.
                 wakeIdleWorker()
@@ -129,6 +132,25 @@ extension Scheduler {
     /// queue, so that other runnable processes go first.
     static func yield() async {
         ember_set_enqueue_at_back()
+        await Swift.Task.yield()
+    }
+
+    /// True if the calling process may linger (see ``linger()``): it runs on a
+    /// worker whose later slot is free and whose queues are empty, so
+    /// lingering delays nobody.
+    static var mayLinger: Bool {
+        guard let worker = Worker.current else { return false }
+        return worker.laterIsFree && worker.queuedCount == 0 && !worker.scheduler.hasGlobalWork
+    }
+
+    /// Suspends the calling process until the job in this worker's next slot
+    /// (typically the process it just answered) has run, on this worker: a
+    /// server that just replied lets its caller run and send the next request,
+    /// then looks for it, instead of going dormant and needing a new task.
+    /// The job is not stealable, so a second worker cannot take it and race
+    /// the caller. Call it only when ``mayLinger`` is true.
+    static func linger() async {
+        ember_set_enqueue_later()
         await Swift.Task.yield()
     }
 

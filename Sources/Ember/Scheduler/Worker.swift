@@ -12,7 +12,7 @@ import Darwin
 
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
-    // @unchecked Sendable: `next`, `nextStreak`, `rng` and `tick` are touched only
+    // @unchecked Sendable: `next`, `later`, `nextStreak`, `rng` and `tick` are touched only
     // by this worker's own thread; the queue is behind a Mutex; `scheduler` is
     // set once before the thread starts.
 
@@ -29,6 +29,10 @@ final class Worker: @unchecked Sendable {
     private let queue = Mutex(Deque<UnownedJob>())
     private let queued = Atomic<Int>(0)
     private var next: UnownedJob?
+    /// A job that runs on this worker once nothing is in the next slot, ahead
+    /// of the queue only while the queue is empty; never stolen. A server that
+    /// just replied waits here for its caller's next request (Scheduler.linger).
+    private var later: UnownedJob?
     private var nextStreak = 0
     private var tick: UInt32 = 0
     private var rng: UInt64
@@ -65,14 +69,28 @@ final class Worker: @unchecked Sendable {
     /// Puts `job` in the next slot. Returns true if that displaced an earlier
     /// job into the stealable queue.
     func pushNext(_ job: UnownedJob) -> Bool {
-        guard let previous = next else {
-            next = job
+        put(job, in: &next)
+    }
+
+    /// Puts `job` in the later slot. Returns true if that displaced an earlier
+    /// job into the stealable queue.
+    func pushLater(_ job: UnownedJob) -> Bool {
+        put(job, in: &later)
+    }
+
+    /// Puts `job` in a one-job slot, moving the job it held to the queue.
+    private func put(_ job: UnownedJob, in slot: inout UnownedJob?) -> Bool {
+        guard let previous = slot else {
+            slot = job
             return false
         }
-        next = job
+        slot = job
         pushLocal(previous)
         return true
     }
+
+    /// The later slot is free. Only meaningful on the worker's own thread.
+    var laterIsFree: Bool { later == nil }
 
     func pushLocal(_ job: UnownedJob) {
         queue.withLock { $0.append(job) }
@@ -130,6 +148,12 @@ final class Worker: @unchecked Sendable {
             pushLocal(job)
         }
         nextStreak = 0
+        if let job = later {
+            later = nil
+            // Queued jobs go first: the later job joins them, where it may be stolen.
+            guard queued.load(ordering: .relaxed) > 0 else { return job }
+            pushLocal(job)
+        }
         return popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self)
     }
 
