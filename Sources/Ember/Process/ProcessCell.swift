@@ -221,7 +221,14 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     /// Handles messages with `handler` until none is waiting, then leaves the
     /// process dormant: alive, with no Swift task, until a message arrives.
+    ///
+    /// A server that has just handled a message lingers first: it lets the
+    /// process it woke (its caller, typically) run on this worker, and looks
+    /// again before going dormant. A caller making call after call so finds
+    /// its server still running, and no call pays for a new task. Lingering
+    /// is a single turn of the worker, so an idle server still holds no task.
     func serve(_ handler: any MessageHandler) async throws -> Turn {
+        var mayLinger = false
         while true {
             var next: (any Sendable)?
             _ = try await receive(timeout: 0, accepting: (any Sendable).self) { message in
@@ -230,6 +237,10 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             }
             if let message = next {
                 try await handler.handle(message)
+                mayLinger = true
+            } else if mayLinger && Scheduler.mayLinger {
+                mayLinger = false
+                await Scheduler.linger()
             } else {
                 saved = MessageBuffer()  // empty: release its buffer while dormant
                 if state.withLock({ $0.becomeDormant(handler) }) { return .dormant }
