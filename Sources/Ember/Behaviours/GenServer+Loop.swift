@@ -11,10 +11,12 @@ struct ServerTimeout: Sendable { let generation: UInt64 }
 /// process's own task, one message at a time; a dormant process passes them
 /// to its next task through the process lock (happens-before).
 final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendable {
-    private var server: Server
+    // Exclusivity is not checked dynamically: only the process's task touches
+    // these (see above), one handler at a time.
+    @exclusivity(unchecked) private var server: Server
     private let parent: Pid?
-    private var timeoutGeneration: UInt64 = 0
-    private var timer: TimerReference?
+    @exclusivity(unchecked) private var timeoutGeneration: UInt64 = 0
+    @exclusivity(unchecked) private var timer: TimerReference?
 
     init(_ server: Server, parent: Pid?) {
         self.server = server
@@ -80,14 +82,18 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     }
 
     /// Runs what a handler asked for before the next message.
-    func proceed(_ next: Next<Server>) async throws {
+    func proceed(_ next: Next) async throws {
         switch next {
         case .none:
             break
         case .timeout(let milliseconds):
             timeoutGeneration &+= 1
             timer = sendAfter(try Pid.current, ServerTimeout(generation: timeoutGeneration), milliseconds: milliseconds)
-        case .continue(let continuation):
+        case .continue(let boxed):
+            // Boxed from a `Server.Continue` by the result that carried it.
+            guard let continuation = boxed as? Server.Continue else {
+                throw GenServerError.unexpected("continue", inspect(boxed))
+            }
             try await apply(server.handleContinue(continuation))
         }
     }

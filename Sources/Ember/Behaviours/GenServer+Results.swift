@@ -1,7 +1,13 @@
+// The results below keep what they carry type-erased (a reply or a
+// continuation as `any Sendable`), in non-generic enums: every server's
+// results then share one layout, and the server loop, generic code that is
+// not specialised for each server, handles them without instantiating type
+// metadata on every message.
+
 /// What ``GenServer/initialize(_:)`` decides.
 public struct InitResult<Server: GenServer> {
     enum Kind {
-        case ok(Server, Next<Server>)
+        case ok(Server, Next)
         case ignore
         case stop(ExitReason)
     }
@@ -24,13 +30,7 @@ public struct InitResult<Server: GenServer> {
 
 /// What ``GenServer/handleCall(_:from:)`` decides.
 public struct CallResult<Server: GenServer> {
-    enum Kind {
-        case reply(Server.Reply, Next<Server>)
-        case noReply(Next<Server>)
-        case stop(ExitReason, Server.Reply?)
-    }
-
-    let kind: Kind
+    let kind: CallOutcome
 
     /// Answer the caller now.
     public static func reply(_ reply: Server.Reply) -> CallResult { CallResult(kind: .reply(reply, .none)) }
@@ -52,14 +52,16 @@ public struct CallResult<Server: GenServer> {
     }
 }
 
+/// A ``CallResult``, its reply boxed.
+enum CallOutcome {
+    case reply(any Sendable, Next)
+    case noReply(Next)
+    case stop(ExitReason, (any Sendable)?)
+}
+
 /// What a cast, info or continue handler decides.
 public struct HandleResult<Server: GenServer> {
-    enum Kind {
-        case noReply(Next<Server>)
-        case stop(ExitReason)
-    }
-
-    let kind: Kind
+    let kind: HandleOutcome
 
     /// Go on with the next message.
     public static var noReply: HandleResult { HandleResult(kind: .noReply(.none)) }
@@ -73,11 +75,18 @@ public struct HandleResult<Server: GenServer> {
     public static func stop(_ reason: ExitReason) -> HandleResult { HandleResult(kind: .stop(reason)) }
 }
 
-/// What a server does after a handler, before the next message.
-enum Next<Server: GenServer> {
+/// A ``HandleResult``.
+enum HandleOutcome {
+    case noReply(Next)
+    case stop(ExitReason)
+}
+
+/// What a server does after a handler, before the next message. The
+/// continuation is the server's `Continue`, boxed.
+enum Next {
     case none
     case timeout(Int)
-    case `continue`(Server.Continue)
+    case `continue`(any Sendable)
 }
 
 /// Why a server did not start.
