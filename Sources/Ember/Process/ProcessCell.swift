@@ -230,14 +230,10 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     func serve(_ handler: any MessageHandler) async throws -> Turn {
         var mayLinger = false
         while true {
-            var next: (any Sendable)?
-            _ = try await receive(timeout: 0, accepting: (any Sendable).self) { message in
-                next = message
-                return true
-            }
-            if let message = next {
+            if let message = try takeOldest() {
                 try await handler.handle(message)
                 mayLinger = true
+                await yieldIfBudgetSpent()
             } else if mayLinger && Scheduler.mayLinger {
                 mayLinger = false
                 await Scheduler.linger()
@@ -246,6 +242,28 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
                 if state.withLock({ $0.becomeDormant(handler) }) { return .dormant }
             }
         }
+    }
+
+    /// Takes the oldest message, set aside or arrived, without waiting; nil
+    /// if there is none. Throws the exit reason if there is none and the
+    /// process is dead. A server's non-selective receive, done synchronously.
+    private func takeOldest() throws -> (any Sendable)? {
+        if saved.isEmpty && !takeArrivals() {
+            if !isAlive { throw exitReasonOrKilled() }
+            return nil
+        }
+        let message = saved.removeFirst()
+        savedCount.store(saved.count, ordering: .relaxed)
+        return message
+    }
+
+    /// Counts a handled message against the budget, as a receive does, and
+    /// yields once it is spent if others wait.
+    private func yieldIfBudgetSpent() async {
+        budget -= 1
+        guard budget <= 0 else { return }
+        budget = Self.budgetPerSlice
+        if Scheduler.othersAreWaiting { await Scheduler.yield() }
     }
 
     /// Selective receive: consumes the first message, oldest first, that
