@@ -28,14 +28,16 @@ final class Worker: @unchecked Sendable {
     unowned(unsafe) var scheduler: Scheduler!  // set in start(on:), before the thread exists; the scheduler outlives its workers
     private let queue = Mutex(Deque<UnownedJob>())
     private let queued = Atomic<Int>(0)
-    private var next: UnownedJob?
+    // Exclusivity is not checked dynamically on the fields below: only this
+    // worker's thread touches them, and they are read on every job.
+    @exclusivity(unchecked) private var next: UnownedJob?
     /// A job that runs on this worker once nothing is in the next slot, ahead
     /// of the queue only while the queue is empty; never stolen. A server that
     /// just replied waits here for its caller's next request (Scheduler.linger).
-    private var later: UnownedJob?
-    private var nextStreak = 0
-    private var tick: UInt32 = 0
-    private var rng: UInt64
+    @exclusivity(unchecked) private var later: UnownedJob?
+    @exclusivity(unchecked) private var nextStreak = 0
+    @exclusivity(unchecked) private var tick: UInt32 = 0
+    @exclusivity(unchecked) private var rng: UInt64
 
     init(index: Int) {
         self.index = index
