@@ -37,15 +37,6 @@ extern __thread int ember_tls_enqueue_at_back __attribute__((tls_model("initial-
 static inline int ember_take_enqueue_at_back(void) { int y = ember_tls_enqueue_at_back; ember_tls_enqueue_at_back = 0; return y; }
 static inline void ember_set_enqueue_at_back(void) { ember_tls_enqueue_at_back = 1; }
 
-/// Set just before a lingering server yields (see Scheduler.linger), so that
-/// the scheduler puts the job it is about to be handed in the worker's "later"
-/// slot: run on this worker once the job in the "run next" slot has run, and
-/// never stolen by another worker.
-extern __thread int ember_tls_enqueue_later __attribute__((tls_model("initial-exec")));
-
-static inline int ember_take_enqueue_later(void) { int y = ember_tls_enqueue_later; ember_tls_enqueue_later = 0; return y; }
-static inline void ember_set_enqueue_later(void) { ember_tls_enqueue_later = 1; }
-
 /// The exit propagation running on this thread, if any: exits that cascade
 /// through links are queued here instead of recursing (a chain of 100,000
 /// linked processes must not overflow the stack).

@@ -24,7 +24,8 @@ import Darwin
 /// - A worker's `next` slot and its run loop state are touched only by that
 ///   worker's own thread.
 /// - Every job enqueued is run exactly once: it sits in exactly one of a `next`
-///   slot, a `later` slot, a local queue or the global queue until a worker takes it.
+///   slot, a local queue or the global queue until a worker takes it. (A
+///   process suspended in a worker's `later` slot is not a job until resumed.)
 /// - A job pushed where another worker could take it (a local queue or the
 ///   global queue) is followed by a wake-up if any worker is parked, so no
 ///   runnable job waits behind a parked worker.
@@ -54,9 +55,6 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
             if ember_take_enqueue_at_back() != 0 {
                 worker.pushLocal(job)
                 wakeIdleWorker()
-            } else if ember_take_enqueue_later() != 0 {
-                // A lingering server (see `linger`); a displaced one becomes stealable.
-                if worker.pushLater(job) { wakeIdleWorker() }
             } else if worker.pushNext(job) {
                 // A job was displaced from the next slot into the stealable queue.
                 wakeIdleWorker()
@@ -150,8 +148,8 @@ extension Scheduler {
     /// The job is not stealable, so a second worker cannot take it and race
     /// the caller. Call it only when ``mayLinger`` is true.
     static func linger() async {
-        ember_set_enqueue_later()
-        await Swift.Task.yield()
+        guard let worker = Worker.current else { return }
+        await withUnsafeContinuation { worker.putLater($0) }
     }
 
     /// Starts a task for a new process. Like the BEAM (and Tokio), a new

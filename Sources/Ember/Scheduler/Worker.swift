@@ -31,10 +31,11 @@ final class Worker: @unchecked Sendable {
     // Exclusivity is not checked dynamically on the fields below: only this
     // worker's thread touches them, and they are read on every job.
     @exclusivity(unchecked) private var next: UnownedJob?
-    /// A job that runs on this worker once nothing is in the next slot, ahead
-    /// of the queue only while the queue is empty; never stolen. A server that
-    /// just replied waits here for its caller's next request (Scheduler.linger).
-    @exclusivity(unchecked) private var later: UnownedJob?
+    /// A lingering process (see Scheduler.linger), suspended: resumed on this
+    /// worker once nothing is in the next slot, ahead of the queue only while
+    /// the queue is empty; never stolen. A server that just replied waits here
+    /// for its caller's next request.
+    @exclusivity(unchecked) private var later: UnsafeContinuation<Void, Never>?
     @exclusivity(unchecked) private var nextStreak = 0
     @exclusivity(unchecked) private var tick: UInt32 = 0
     @exclusivity(unchecked) private var rng: UInt64
@@ -71,28 +72,32 @@ final class Worker: @unchecked Sendable {
     /// Puts `job` in the next slot. Returns true if that displaced an earlier
     /// job into the stealable queue.
     func pushNext(_ job: UnownedJob) -> Bool {
-        put(job, in: &next)
-    }
-
-    /// Puts `job` in the later slot. Returns true if that displaced an earlier
-    /// job into the stealable queue.
-    func pushLater(_ job: UnownedJob) -> Bool {
-        put(job, in: &later)
-    }
-
-    /// Puts `job` in a one-job slot, moving the job it held to the queue.
-    private func put(_ job: UnownedJob, in slot: inout UnownedJob?) -> Bool {
-        guard let previous = slot else {
-            slot = job
+        guard let previous = next else {
+            next = job
             return false
         }
-        slot = job
+        next = job
         pushLocal(previous)
         return true
     }
 
+    /// Puts a lingering process in the later slot. One already there goes to
+    /// the back of the queue. Called on the worker's own thread only, by the
+    /// process's task before it suspends: the worker looks at the slot only
+    /// after that job has returned.
+    func putLater(_ process: UnsafeContinuation<Void, Never>) {
+        if let previous = later { Self.resumeAtBack(previous) }
+        later = process
+    }
+
     /// The later slot is free. Only meaningful on the worker's own thread.
     var laterIsFree: Bool { later == nil }
+
+    /// Resumes a suspended process into the back of this worker's queue.
+    private static func resumeAtBack(_ process: UnsafeContinuation<Void, Never>) {
+        ember_set_enqueue_at_back()
+        process.resume()
+    }
 
     func pushLocal(_ job: UnownedJob) {
         queue.withLock { $0.append(job) }
@@ -150,11 +155,20 @@ final class Worker: @unchecked Sendable {
             pushLocal(job)
         }
         nextStreak = 0
-        if let job = later {
+        if let lingering = later {
             later = nil
-            // Queued jobs go first: the later job joins them, where it may be stolen.
-            guard queued.load(ordering: .relaxed) > 0 else { return job }
-            pushLocal(job)
+            // Queued jobs go first: the lingering process joins them, where it
+            // may be stolen. Otherwise it runs now: resuming it puts it in the
+            // next slot.
+            if queued.load(ordering: .relaxed) > 0 {
+                Self.resumeAtBack(lingering)
+            } else {
+                lingering.resume()
+                if let job = next {
+                    next = nil
+                    return job
+                }
+            }
         }
         return popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self)
     }
