@@ -37,6 +37,11 @@ public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let noproc = CallError(kind: .exited(.noproc))
     /// The server exited with `reason` before replying.
     public static func exited(_ reason: ExitReason) -> CallError { CallError(kind: .exited(reason)) }
+    /// The server replied with `value`, not of the type the caller expects.
+    @usableFromInline
+    static func unexpectedReply(_ value: any Sendable) -> CallError {
+        CallError(kind: .unexpectedReply(String(describing: type(of: value))))
+    }
 
     /// The reason the caller exits with, as Elixir would have it: `:timeout`,
     /// `:noproc` or the server's exit reason.
@@ -58,23 +63,26 @@ public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The call protocol shared by GenServer, Agent and the supervisors.
+@usableFromInline
 enum Calls {
     /// Sends `request` to `server` and waits for its reply, as Elixir's
     /// `GenServer.call`: the server is monitored for the duration, a late reply
     /// is dropped. Outside a process, the call is made from a temporary one.
+    ///
+    /// Inlinable, so that the reply's cast is specialised where the call is made.
+    @inlinable
     static func call<Reply: Sendable>(
         _ server: Pid, _ request: any Sendable, timeout: Timeout
     ) async throws -> Reply {
         let value = try await callUntyped(server, request, timeout: timeout)
-        guard let typed = value as? Reply else {
-            throw CallError(kind: .unexpectedReply(String(describing: type(of: value))))
-        }
+        guard let typed = value as? Reply else { throw CallError.unexpectedReply(value) }
         return typed
     }
 
     private enum Outcome { case reply(any Sendable), down(ExitReason) }
 
-    private static func callUntyped(_ server: Pid, _ request: any Sendable, timeout: Timeout) async throws -> any Sendable {
+    @usableFromInline
+    static func callUntyped(_ server: Pid, _ request: any Sendable, timeout: Timeout) async throws -> any Sendable {
         guard let me = ProcessCell.current else {
             return try await withProcess { try await callUntyped(server, request, timeout: timeout) }
         }

@@ -24,7 +24,8 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     }
 
     func handle(_ message: any Sendable) async throws {
-        if let timeout = message as? ServerTimeout {
+        // A timeout is rare: compare types rather than attempt a cast on every message.
+        if type(of: message) == ServerTimeout.self, let timeout = message as? ServerTimeout {
             // Only the timeout armed last counts; any message since disarmed it.
             guard timeout.generation == timeoutGeneration, timer != nil else { return }
             timer = nil
@@ -50,6 +51,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
             switch try await server.handleCall(request, from: call.from).kind {
             case .reply(let reply, let next):
                 Calls.reply(call.from, reply)
+                if case .none = next { return }
                 try await proceed(next)
             case .noReply(let next):
                 try await proceed(next)
@@ -90,12 +92,18 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
             timeoutGeneration &+= 1
             timer = sendAfter(try Pid.current, ServerTimeout(generation: timeoutGeneration), milliseconds: milliseconds)
         case .continue(let boxed):
-            // Boxed from a `Server.Continue` by the result that carried it.
-            guard let continuation = boxed as? Server.Continue else {
-                throw GenServerError.unexpected("continue", inspect(boxed))
-            }
-            try await apply(server.handleContinue(continuation))
+            try await continueWith(boxed)
         }
+    }
+
+    /// Runs `handleContinue`. Apart, so that `proceed` has no local of a type
+    /// of the server's to make room for on every message.
+    private func continueWith(_ boxed: any Sendable) async throws {
+        // Boxed from a `Server.Continue` by the result that carried it.
+        guard let continuation = boxed as? Server.Continue else {
+            throw GenServerError.unexpected("continue", inspect(boxed))
+        }
+        try await apply(server.handleContinue(continuation))
     }
 
     private func disarmTimeout() {
