@@ -42,28 +42,14 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         }
     }
 
+    // Calls and casts are handled apart: the room for a request of the
+    // server's type is then made only for the kind of message that came.
     private func dispatch(_ message: any Sendable) async throws {
         switch message {
         case let call as CallMessage:
-            guard let request = call.request as? Server.Request else {
-                throw GenServerError.unexpected("call", inspect(call.request))
-            }
-            switch try await server.handleCall(request, from: call.from).kind {
-            case .reply(let reply, let next):
-                Calls.reply(call.from, reply)
-                if case .none = next { return }
-                try await proceed(next)
-            case .noReply(let next):
-                try await proceed(next)
-            case .stop(let reason, let reply):
-                if let reply { Calls.reply(call.from, reply) }
-                try await stop(reason)
-            }
+            try await handle(call)
         case let cast as CastMessage:
-            guard let request = cast.request as? Server.Cast else {
-                throw GenServerError.unexpected("cast", inspect(cast.request))
-            }
-            try await apply(server.handleCast(request))
+            try await handle(cast)
         case let stop as StopRequest:
             try await self.stop(stop.reason)
         case let exit as ExitMessage where exit.from == parent:
@@ -74,6 +60,30 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         default:
             try await apply(server.handleInfo(message))
         }
+    }
+
+    private func handle(_ call: CallMessage) async throws {
+        guard let request = call.request as? Server.Request else {
+            throw GenServerError.unexpected("call", inspect(call.request))
+        }
+        switch try await server.handleCall(request, from: call.from).kind {
+        case .reply(let reply, let next):
+            Calls.reply(call.from, reply)
+            if case .none = next { return }
+            try await proceed(next)
+        case .noReply(let next):
+            try await proceed(next)
+        case .stop(let reason, let reply):
+            if let reply { Calls.reply(call.from, reply) }
+            try await stop(reason)
+        }
+    }
+
+    private func handle(_ cast: CastMessage) async throws {
+        guard let request = cast.request as? Server.Cast else {
+            throw GenServerError.unexpected("cast", inspect(cast.request))
+        }
+        try await apply(server.handleCast(request))
     }
 
     private func apply(_ result: HandleResult<Server>) async throws {
