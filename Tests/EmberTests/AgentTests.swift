@@ -92,12 +92,15 @@ struct AgentTests {
         }
     }
 
-    @Test("an idle agent holds no Swift task and wakes up for its next call")
+    @Test("an idle agent holds no Swift task, wakes up for its next call, and goes dormant again after it")
     func idleIsDormant() async throws {
         try await withProcess {
             let agent = try await Agent.startLink { 1 }
-            #expect(await eventually { agent.pid.cell?.state.withLock { $0.task == nil && $0.isWaiting } ?? false })
+            let dormant = { agent.pid.cell?.state.withLock { $0.task == nil && $0.isWaiting } ?? false }
+            #expect(await eventually(dormant))
             #expect(try await agent.get { $0 + 1 } == 2)
+            // The agent lingers for a turn after replying, then lets its task go.
+            #expect(await eventually(dormant))
         }
     }
 }

@@ -70,7 +70,7 @@ public struct Agent<State>: Sendable, Hashable, CustomStringConvertible {
     ) async throws -> Value {
         let reply = try await AgentServer<State>.call(pid, AgentServer.Operation { state in try operation(&state) }, timeout: timeout)
         guard let value = reply as? Value else {
-            throw CallError(kind: .unexpectedReply(String(describing: type(of: reply))))
+            throw CallError.unexpectedReply(reply)
         }
         return value
     }

@@ -37,6 +37,11 @@ public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let noproc = CallError(kind: .exited(.noproc))
     /// The server exited with `reason` before replying.
     public static func exited(_ reason: ExitReason) -> CallError { CallError(kind: .exited(reason)) }
+    /// The server replied with `value`, not of the type the caller expects.
+    @usableFromInline
+    static func unexpectedReply(_ value: any Sendable) -> CallError {
+        CallError(kind: .unexpectedReply(String(describing: type(of: value))))
+    }
 
     /// The reason the caller exits with, as Elixir would have it: `:timeout`,
     /// `:noproc` or the server's exit reason.
@@ -58,46 +63,65 @@ public struct CallError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The call protocol shared by GenServer, Agent and the supervisors.
+@usableFromInline
 enum Calls {
     /// Sends `request` to `server` and waits for its reply, as Elixir's
     /// `GenServer.call`: the server is monitored for the duration, a late reply
     /// is dropped. Outside a process, the call is made from a temporary one.
+    ///
+    /// Inlinable, so that the reply's cast is specialised where the call is made.
+    @inlinable
     static func call<Reply: Sendable>(
         _ server: Pid, _ request: any Sendable, timeout: Timeout
     ) async throws -> Reply {
         let value = try await callUntyped(server, request, timeout: timeout)
-        guard let typed = value as? Reply else {
-            throw CallError(kind: .unexpectedReply(String(describing: type(of: value))))
-        }
+        guard let typed = value as? Reply else { throw CallError.unexpectedReply(value) }
         return typed
     }
 
     private enum Outcome { case reply(any Sendable), down(ExitReason) }
 
-    private static func callUntyped(_ server: Pid, _ request: any Sendable, timeout: Timeout) async throws -> any Sendable {
+    @usableFromInline
+    static func callUntyped(_ server: Pid, _ request: any Sendable, timeout: Timeout) async throws -> any Sendable {
         guard let me = ProcessCell.current else {
             return try await withProcess { try await callUntyped(server, request, timeout: timeout) }
         }
-        let ref = try monitor(server)
-        me.state.withLock { $0.activateAlias(ref) }
-        send(server, CallMessage(from: From(pid: me.pid, ref: ref), request: request))
+        // The call's reference is its alias and the reference of a monitor on
+        // the server, both kept in the caller's call slot (PendingCall).
+        // A pid without a cell names no process of this node: nobody to call.
+        guard let serverCell = server.cell else { throw CallError.noproc }
+        let ref = Runtime.shared.makeReference()
+        guard me.state.withLock({ $0.beginCall(ref, server: serverCell) }) else {
+            throw me.state.withLock { $0.exitReason } ?? .killed
+        }
+        let myPid = me.pid
+        guard serverCell.state.withLock({ $0.addMonitor(ref, by: myPid) }) else {
+            _ = me.state.withLock { $0.endCall(ref) }
+            throw CallError.noproc
+        }
+        send(server, CallMessage(from: From(pid: myPid, ref: ref), request: request))
         let outcome = try await receive(after: timeout) { (message: any Sendable) -> Outcome? in
             if let reply = message as? CallReply, reply.ref == ref { return .reply(reply.value) }
             if let down = message as? DownMessage, down.ref == ref { return .down(down.reason) }
             return nil
         }
-        me.state.withLock { $0.deactivateAlias(ref) }
+        // From here on a reply or DOWN for this call is dropped; one that came
+        // meanwhile and was not taken is removed. (No call is left if the
+        // process was killed meanwhile: its exit removed the monitor.)
+        let ended = me.state.withLock { $0.endCall(ref) }
+        if let ended, !ended.downDelivered { serverCell.state.withLock { $0.removeCallMonitor(ref) } }
+        let strayDown = ended?.downDelivered == true, strayReply = ended?.replied == true
         switch outcome {
         case .reply(let value)?:
-            try demonitor(ref, flush: true)
+            if strayDown { me.removeMessages { ($0 as? DownMessage)?.ref == ref } }
             return value
         case .down(let reason)?:
+            if strayReply { me.removeMessages { ($0 as? CallReply)?.ref == ref } }
             throw CallError.exited(reason)
         case nil:
-            try demonitor(ref, flush: true)
-            // A reply that slipped in between the timeout and the alias going
-            // away is dropped too.
-            me.removeMessages { ($0 as? CallReply)?.ref == ref }
+            if strayDown || strayReply {
+                me.removeMessages { ($0 as? DownMessage)?.ref == ref || ($0 as? CallReply)?.ref == ref }
+            }
             throw CallError.timeout
         }
     }

@@ -25,6 +25,7 @@ extension GenServer {
     ///
     /// - Throws: ``CallError`` on timeout, if the server is not alive
     ///   (`noproc`) or exits before replying. Uncaught, it ends the caller.
+    @inlinable
     public static func call(_ server: Pid, _ request: Request, timeout: Timeout = 5_000) async throws -> Reply {
         try await Calls.call(server, request, timeout: timeout)
     }

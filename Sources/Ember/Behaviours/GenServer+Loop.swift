@@ -11,10 +11,12 @@ struct ServerTimeout: Sendable { let generation: UInt64 }
 /// process's own task, one message at a time; a dormant process passes them
 /// to its next task through the process lock (happens-before).
 final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendable {
-    private var server: Server
+    // Exclusivity is not checked dynamically: only the process's task touches
+    // these (see above), one handler at a time.
+    @exclusivity(unchecked) private var server: Server
     private let parent: Pid?
-    private var timeoutGeneration: UInt64 = 0
-    private var timer: TimerReference?
+    @exclusivity(unchecked) private var timeoutGeneration: UInt64 = 0
+    @exclusivity(unchecked) private var timer: TimerReference?
 
     init(_ server: Server, parent: Pid?) {
         self.server = server
@@ -22,7 +24,8 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     }
 
     func handle(_ message: any Sendable) async throws {
-        if let timeout = message as? ServerTimeout {
+        // A timeout is rare: compare types rather than attempt a cast on every message.
+        if type(of: message) == ServerTimeout.self, let timeout = message as? ServerTimeout {
             // Only the timeout armed last counts; any message since disarmed it.
             guard timeout.generation == timeoutGeneration, timer != nil else { return }
             timer = nil
@@ -39,27 +42,14 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         }
     }
 
+    // Calls and casts are handled apart: the room for a request of the
+    // server's type is then made only for the kind of message that came.
     private func dispatch(_ message: any Sendable) async throws {
         switch message {
         case let call as CallMessage:
-            guard let request = call.request as? Server.Request else {
-                throw GenServerError.unexpected("call", inspect(call.request))
-            }
-            switch try await server.handleCall(request, from: call.from).kind {
-            case .reply(let reply, let next):
-                Calls.reply(call.from, reply)
-                try await proceed(next)
-            case .noReply(let next):
-                try await proceed(next)
-            case .stop(let reason, let reply):
-                if let reply { Calls.reply(call.from, reply) }
-                try await stop(reason)
-            }
+            try await handle(call)
         case let cast as CastMessage:
-            guard let request = cast.request as? Server.Cast else {
-                throw GenServerError.unexpected("cast", inspect(cast.request))
-            }
-            try await apply(server.handleCast(request))
+            try await handle(cast)
         case let stop as StopRequest:
             try await self.stop(stop.reason)
         case let exit as ExitMessage where exit.from == parent:
@@ -72,6 +62,30 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         }
     }
 
+    private func handle(_ call: CallMessage) async throws {
+        guard let request = call.request as? Server.Request else {
+            throw GenServerError.unexpected("call", inspect(call.request))
+        }
+        switch try await server.handleCall(request, from: call.from).kind {
+        case .reply(let reply, let next):
+            Calls.reply(call.from, reply)
+            if case .none = next { return }
+            try await proceed(next)
+        case .noReply(let next):
+            try await proceed(next)
+        case .stop(let reason, let reply):
+            if let reply { Calls.reply(call.from, reply) }
+            try await stop(reason)
+        }
+    }
+
+    private func handle(_ cast: CastMessage) async throws {
+        guard let request = cast.request as? Server.Cast else {
+            throw GenServerError.unexpected("cast", inspect(cast.request))
+        }
+        try await apply(server.handleCast(request))
+    }
+
     private func apply(_ result: HandleResult<Server>) async throws {
         switch result.kind {
         case .noReply(let next): try await proceed(next)
@@ -80,16 +94,26 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     }
 
     /// Runs what a handler asked for before the next message.
-    func proceed(_ next: Next<Server>) async throws {
+    func proceed(_ next: Next) async throws {
         switch next {
         case .none:
             break
         case .timeout(let milliseconds):
             timeoutGeneration &+= 1
             timer = sendAfter(try Pid.current, ServerTimeout(generation: timeoutGeneration), milliseconds: milliseconds)
-        case .continue(let continuation):
-            try await apply(server.handleContinue(continuation))
+        case .continue(let boxed):
+            try await continueWith(boxed)
         }
+    }
+
+    /// Runs `handleContinue`. Apart, so that `proceed` has no local of a type
+    /// of the server's to make room for on every message.
+    private func continueWith(_ boxed: any Sendable) async throws {
+        // Boxed from a `Server.Continue` by the result that carried it.
+        guard let continuation = boxed as? Server.Continue else {
+            throw GenServerError.unexpected("continue", inspect(boxed))
+        }
+        try await apply(server.handleContinue(continuation))
     }
 
     private func disarmTimeout() {

@@ -1,7 +1,14 @@
+// The results below keep what they carry type-erased (a reply or a
+// continuation as `any Sendable`), in non-generic enums: every server's
+// results then share one layout, and the server loop, generic code that is
+// not specialised for each server, handles them without instantiating type
+// metadata on every message. The handlers' results are made inline, in the
+// server's own module, where the boxing is specialised.
+
 /// What ``GenServer/initialize(_:)`` decides.
 public struct InitResult<Server: GenServer> {
     enum Kind {
-        case ok(Server, Next<Server>)
+        case ok(Server, Next)
         case ignore
         case stop(ExitReason)
     }
@@ -24,60 +31,80 @@ public struct InitResult<Server: GenServer> {
 
 /// What ``GenServer/handleCall(_:from:)`` decides.
 public struct CallResult<Server: GenServer> {
-    enum Kind {
-        case reply(Server.Reply, Next<Server>)
-        case noReply(Next<Server>)
-        case stop(ExitReason, Server.Reply?)
-    }
+    @usableFromInline let kind: CallOutcome
 
-    let kind: Kind
+    @usableFromInline init(kind: CallOutcome) { self.kind = kind }
 
     /// Answer the caller now.
+    @inlinable
     public static func reply(_ reply: Server.Reply) -> CallResult { CallResult(kind: .reply(reply, .none)) }
     /// Answer now; `:timeout` comes to `handleInfo` if no message follows within `timeout` ms.
+    @inlinable
     public static func reply(_ reply: Server.Reply, timeout: Int) -> CallResult { CallResult(kind: .reply(reply, .timeout(timeout))) }
     /// Answer now, then run `handleContinue(continuation)`.
+    @inlinable
     public static func reply(_ reply: Server.Reply, continue continuation: Server.Continue) -> CallResult {
         CallResult(kind: .reply(reply, .continue(continuation)))
     }
     /// Answer later with ``GenServer/reply(_:_:)``.
+    @inlinable
     public static var noReply: CallResult { CallResult(kind: .noReply(.none)) }
     /// Answer later, continuing first with `handleContinue(continuation)`.
+    @inlinable
     public static func noReply(continue continuation: Server.Continue) -> CallResult {
         CallResult(kind: .noReply(.continue(continuation)))
     }
     /// Stop with `reason`, answering the caller first if `reply` is given.
+    @inlinable
     public static func stop(_ reason: ExitReason, reply: Server.Reply? = nil) -> CallResult {
         CallResult(kind: .stop(reason, reply))
     }
 }
 
+/// A ``CallResult``, its reply boxed.
+@usableFromInline
+enum CallOutcome {
+    case reply(any Sendable, Next)
+    case noReply(Next)
+    case stop(ExitReason, (any Sendable)?)
+}
+
 /// What a cast, info or continue handler decides.
 public struct HandleResult<Server: GenServer> {
-    enum Kind {
-        case noReply(Next<Server>)
-        case stop(ExitReason)
-    }
+    @usableFromInline let kind: HandleOutcome
 
-    let kind: Kind
+    @usableFromInline init(kind: HandleOutcome) { self.kind = kind }
 
     /// Go on with the next message.
+    @inlinable
     public static var noReply: HandleResult { HandleResult(kind: .noReply(.none)) }
     /// Go on; `:timeout` comes to `handleInfo` if no message follows within `timeout` ms.
+    @inlinable
     public static func noReply(timeout: Int) -> HandleResult { HandleResult(kind: .noReply(.timeout(timeout))) }
     /// Go on with `handleContinue(continuation)` first.
+    @inlinable
     public static func noReply(continue continuation: Server.Continue) -> HandleResult {
         HandleResult(kind: .noReply(.continue(continuation)))
     }
     /// Stop with `reason`.
+    @inlinable
     public static func stop(_ reason: ExitReason) -> HandleResult { HandleResult(kind: .stop(reason)) }
 }
 
-/// What a server does after a handler, before the next message.
-enum Next<Server: GenServer> {
+/// A ``HandleResult``.
+@usableFromInline
+enum HandleOutcome {
+    case noReply(Next)
+    case stop(ExitReason)
+}
+
+/// What a server does after a handler, before the next message. The
+/// continuation is the server's `Continue`, boxed.
+@usableFromInline
+enum Next {
     case none
     case timeout(Int)
-    case `continue`(Server.Continue)
+    case `continue`(any Sendable)
 }
 
 /// Why a server did not start.

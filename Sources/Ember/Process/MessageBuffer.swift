@@ -79,6 +79,13 @@ struct MessageBuffer {
         }
     }
 
+    /// Removes and returns the oldest message. The buffer must not be empty.
+    mutating func removeFirst() -> any Sendable {
+        let message = slots[head].message
+        remove(at: 0)
+        return message
+    }
+
     /// Takes the storage out, leaving this buffer empty, for reuse as the
     /// shared incoming queue: its capacity is kept, so a steady flow of
     /// messages allocates nothing.

@@ -228,20 +228,49 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     /// Handles messages with `handler` until none is waiting, then leaves the
     /// process dormant: alive, with no Swift task, until a message arrives.
+    ///
+    /// A server that has just handled a message lingers first: it lets the
+    /// process it woke (its caller, typically) run on this worker, and looks
+    /// again before going dormant. A caller making call after call so finds
+    /// its server still running, and no call pays for a new task. Lingering
+    /// is a single turn of the worker, so an idle server still holds no task.
     func serve(_ handler: any MessageHandler) async throws -> Turn {
+        var mayLinger = false
         while true {
-            var next: (any Sendable)?
-            _ = try await receive(timeout: 0, accepting: (any Sendable).self) { message in
-                next = message
-                return true
-            }
-            if let message = next {
+            if let message = try takeOldest() {
                 try await handler.handle(message)
+                mayLinger = true
+                await yieldIfBudgetSpent()
+            } else if mayLinger && Scheduler.mayLinger {
+                mayLinger = false
+                await Scheduler.linger()
             } else {
                 saved = MessageBuffer()  // empty: release its buffer while dormant
                 if state.withLock({ $0.becomeDormant(handler) }) { return .dormant }
             }
         }
+    }
+
+    /// Takes the oldest message, set aside or arrived, without waiting; nil
+    /// if there is none. Throws the exit reason if there is none and the
+    /// process is dead. A server's non-selective receive, done synchronously.
+    private func takeOldest() throws -> (any Sendable)? {
+        if saved.isEmpty && !takeArrivals() {
+            if !isAlive { throw exitReasonOrKilled() }
+            return nil
+        }
+        let message = saved.removeFirst()
+        savedCount.store(saved.count, ordering: .relaxed)
+        return message
+    }
+
+    /// Counts a handled message against the budget, as a receive does, and
+    /// yields once it is spent if others wait.
+    private func yieldIfBudgetSpent() async {
+        budget -= 1
+        guard budget <= 0 else { return }
+        budget = Self.budgetPerSlice
+        if Scheduler.othersAreWaiting { await Scheduler.yield() }
     }
 
     /// Selective receive: consumes the first message, oldest first, that

@@ -32,7 +32,7 @@ extension Pid {
                 status: state.isWaiting ? .waiting : .running,
                 messageQueueLength: queued,
                 links: state.links.sorted(),
-                monitors: state.monitoring.values.sorted(),
+                monitors: state.allMonitoring.values.sorted(),
                 monitoredBy: state.monitoredBy.values.sorted(),
                 registeredName: state.name,
                 trapsExits: state.trapsExits)

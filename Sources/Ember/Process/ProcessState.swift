@@ -47,6 +47,8 @@ struct ProcessState<Waiter> {
     /// References of calls awaiting a reply (Erlang's aliases): a reply whose
     /// call has timed out or been abandoned is dropped, not left in the mailbox.
     private(set) var aliases: Set<Reference> = []
+    /// The call this process waits in, if any (see ``PendingCall``).
+    private(set) var call: PendingCall?
     /// Set while the process is dormant: alive, with no task, its messages to
     /// be handled by this handler in a task started when one arrives.
     private(set) var dormantHandler: (any MessageHandler)?
@@ -93,8 +95,10 @@ struct ProcessState<Waiter> {
     /// `handler`. Refused (false) if a message is already waiting.
     mutating func becomeDormant(_ handler: any MessageHandler) -> Bool {
         guard isAlive, incoming.isEmpty else { return false }
-        // Drop the buffer an empty mailbox may still hold: idle processes are many.
+        // Drop the buffer an empty mailbox may still hold, and the table its
+        // callers' monitors used (see removeCallMonitor): idle processes are many.
         incoming = []
+        if monitoredBy.isEmpty { monitoredBy = [:] }
         dormantHandler = handler
         task = nil
         taskGeneration &+= 1
@@ -198,7 +202,7 @@ struct ProcessState<Waiter> {
         guard isAlive else { return nil }
         exitReason = reason
         let departure = Departure(
-            reason: reason, links: links, monitoredBy: monitoredBy, monitoring: monitoring,
+            reason: reason, links: links, monitoredBy: monitoredBy, monitoring: allMonitoring,
             name: name, waiter: takeWaiter(), task: task)
         links = []
         monitoredBy = [:]
@@ -206,6 +210,7 @@ struct ProcessState<Waiter> {
         name = nil
         task = nil
         aliases = []
+        call = nil
         dormantHandler = nil
         incoming = []
         return departure
@@ -228,9 +233,30 @@ struct ProcessState<Waiter> {
     /// Delivers the reply to call `ref`, once, and only while the caller still
     /// waits for it.
     mutating func deliverReply(_ ref: Reference, _ message: any Sendable) -> Delivery {
+        if call?.isFor(ref) == true {
+            guard call?.replied == false else { return .dropped }
+            call?.replied = true
+            return deliver(message)
+        }
         guard aliases.remove(ref) != nil else { return .dropped }
         if aliases.isEmpty { aliases = [] }
         return deliver(message)
+    }
+
+    // MARK: Calls
+
+    /// Starts call `ref` to `server`. Returns false if the process is dead.
+    mutating func beginCall(_ ref: Reference, server: ProcessCell) -> Bool {
+        guard isAlive else { return false }
+        call = PendingCall(ref: ref, server: server)
+        return true
+    }
+
+    /// Ends call `ref`, if it is the one in progress, and returns what became of it.
+    mutating func endCall(_ ref: Reference) -> PendingCall? {
+        guard call?.isFor(ref) == true else { return nil }
+        defer { call = nil }
+        return call
     }
 
     // MARK: Links and monitors
@@ -259,6 +285,23 @@ struct ProcessState<Waiter> {
         if monitoredBy.isEmpty { monitoredBy = [:] }
     }
 
+    /// Removes the monitor of a call that has ended. An active server keeps
+    /// the table's storage for the next call, so a server called again and
+    /// again allocates nothing; a dormant one lets it go, as it does when it
+    /// becomes dormant.
+    mutating func removeCallMonitor(_ ref: Reference) {
+        monitoredBy[ref] = nil
+        if monitoredBy.isEmpty && dormantHandler != nil { monitoredBy = [:] }
+    }
+
+    /// The monitors this process holds, its call's included.
+    var allMonitoring: [Reference: Pid] {
+        guard let call else { return monitoring }
+        var all = monitoring
+        all[call.ref] = call.server
+        return all
+    }
+
     /// Records a monitor this process holds on `target`.
     mutating func startMonitoring(_ target: Pid, ref: Reference) {
         if isAlive { monitoring[ref] = target }
@@ -273,8 +316,43 @@ struct ProcessState<Waiter> {
     /// Delivers the DOWN message of a monitor this process holds; dropped if
     /// the monitor was removed meanwhile (a demonitor wins over a DOWN in flight).
     mutating func deliverDown(_ down: DownMessage) -> Delivery {
+        if call?.isFor(down.ref) == true {
+            guard call?.downDelivered == false else { return .dropped }
+            call?.downDelivered = true
+            return deliver(down)
+        }
         guard monitoring.removeValue(forKey: down.ref) != nil else { return .dropped }
         if monitoring.isEmpty { monitoring = [:] }
         return deliver(down)
     }
+}
+
+/// The call a process waits in (see ``Calls``). Its reference is at once the
+/// call's alias and the reference of the caller's monitor on the server, held
+/// here rather than in the `aliases` and `monitoring` tables, so that a call
+/// costs the caller no table entries. A call blocks its process: there is at
+/// most one.
+///
+/// Every process carries the slot, so it is kept small (24 bytes): the
+/// reference is stored field by field (a `Reference` is padded to 16 bytes),
+/// and a called server is always local, so its cell stands for its pid.
+struct PendingCall {
+    private let refValue: UInt64
+    private let serverCell: ProcessCell
+    private let refNode: UInt32
+    /// The reply was delivered: another one is dropped.
+    var replied = false
+    /// The server's DOWN was delivered: the monitor has fired.
+    var downDelivered = false
+
+    init(ref: Reference, server: ProcessCell) {
+        refValue = ref.value
+        refNode = ref.node
+        serverCell = server
+    }
+
+    var ref: Reference { Reference(node: refNode, value: refValue) }
+    var server: Pid { serverCell.pid }
+
+    func isFor(_ ref: Reference) -> Bool { ref.value == refValue && ref.node == refNode }
 }

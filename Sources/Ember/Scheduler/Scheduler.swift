@@ -24,7 +24,8 @@ import Darwin
 /// - A worker's `next` slot and its run loop state are touched only by that
 ///   worker's own thread.
 /// - Every job enqueued is run exactly once: it sits in exactly one of a `next`
-///   slot, a local queue or the global queue until a worker takes it.
+///   slot, a local queue or the global queue until a worker takes it. (A
+///   process suspended in a worker's `later` slot is not a job until resumed.)
 /// - A job pushed where another worker could take it (a local queue or the
 ///   global queue) is followed by a wake-up if any worker is parked, so no
 ///   runnable job waits behind a parked worker.
@@ -130,6 +131,25 @@ extension Scheduler {
     static func yield() async {
         ember_set_enqueue_at_back()
         await Swift.Task.yield()
+    }
+
+    /// True if the calling process may linger (see ``linger()``): it runs on a
+    /// worker whose later slot is free and whose queues are empty, so
+    /// lingering delays nobody.
+    static var mayLinger: Bool {
+        guard let worker = Worker.current else { return false }
+        return worker.laterIsFree && worker.queuedCount == 0 && !worker.scheduler.hasGlobalWork
+    }
+
+    /// Suspends the calling process until the job in this worker's next slot
+    /// (typically the process it just answered) has run, on this worker: a
+    /// server that just replied lets its caller run and send the next request,
+    /// then looks for it, instead of going dormant and needing a new task.
+    /// The job is not stealable, so a second worker cannot take it and race
+    /// the caller. Call it only when ``mayLinger`` is true.
+    static func linger() async {
+        guard let worker = Worker.current else { return }
+        await withUnsafeContinuation { worker.putLater($0) }
     }
 
     /// Starts a task for a new process. Like the BEAM (and Tokio), a new

@@ -15,8 +15,8 @@ protocol TimerTarget: AnyObject, Sendable {
     func timerFired(token: UInt64)
 }
 
-/// A scheduled timeout. Cancelling is O(1); the entry is dropped from the heap
-/// when it comes due, or earlier by a purge once cancelled entries dominate.
+/// A scheduled timeout. Cancelling is O(1): the timer thread drops a
+/// cancelled timer when it next looks at it.
 final class Timer: Sendable {
     let deadline: UInt64
     let target: any TimerTarget
@@ -36,14 +36,25 @@ final class Timer: Sendable {
             queue.cancelledCount.add(1, ordering: .relaxed)
         }
     }
+
+    fileprivate var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
 }
 
-/// The scheduler's clock: timeouts of `receive ... after` are kept in one heap
-/// served by one thread, rather than a sleeping task per receive.
+/// The scheduler's clock: timeouts of `receive ... after` are kept by one
+/// thread, rather than a sleeping task per receive.
+///
+/// Most timers are cancelled long before they are due (a call's 5-second
+/// timeout, cancelled by the reply microseconds later), so scheduling one
+/// costs only an append to an inbox, and the thread is woken only if the new
+/// timer is due before the one it sleeps toward. The thread sorts the inbox
+/// into its heap when it wakes, dropping the timers cancelled meanwhile; it
+/// is woken to do so once the inbox holds ``inboxLimit`` timers, so that a
+/// steady stream of cancelled timers does not pile up.
 final class TimerQueue: @unchecked Sendable {
-    // @unchecked Sendable: `heap`, `sequence` and `nextWake` are accessed only
-    // with `mutex` held; the pthread objects are allocated once and live as long
-    // as the OS process.
+    // @unchecked Sendable: `heap` and `sequence` belong to the timer thread,
+    // which alone touches them (`schedule` only appends to `inbox`, behind its
+    // own lock); the pthread objects are allocated once and live as long as
+    // the OS process.
     private struct Entry: Comparable {
         let deadline: UInt64
         let sequence: UInt64
@@ -52,10 +63,21 @@ final class TimerQueue: @unchecked Sendable {
         static func == (a: Entry, b: Entry) -> Bool { a.sequence == b.sequence }
     }
 
+    /// Timers in the inbox that wake the thread to sort them in.
+    static let inboxLimit = 1024
+
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
+    /// Timers scheduled since the thread last looked, in the order scheduled.
+    private let inbox = Mutex(ContiguousArray<Timer>())
+    /// The deadline the thread last went to sleep toward (`UInt64.max`: none):
+    /// a new timer due earlier wakes it.
+    private let sleepingUntil = Atomic<UInt64>(UInt64.max)
+    /// The deadline the thread last went to sleep toward, for tests.
+    var sleepDeadline: UInt64 { sleepingUntil.load(ordering: .relaxed) }
     private var heap = Heap<Entry>()
     private var sequence: UInt64 = 0
+    /// Cancelled timers not yet dropped, in the inbox or the heap.
     fileprivate let cancelledCount = Atomic<Int>(0)
 
     init() {
@@ -91,46 +113,74 @@ final class TimerQueue: @unchecked Sendable {
         let now = Self.now()
         let deadline = nanoseconds > UInt64.max - now ? UInt64.max : now + nanoseconds
         let timer = Timer(deadline: deadline, target: target, token: token, queue: self)
-        pthread_mutex_lock(mutex)
-        purgeIfMostlyCancelled()
-        sequence &+= 1
-        let becomesFirst = heap.min.map { deadline < $0.deadline } ?? true
-        heap.insert(Entry(deadline: deadline, sequence: sequence, timer: timer))
-        if becomesFirst { pthread_cond_signal(condition) }
-        pthread_mutex_unlock(mutex)
+        let waiting = inbox.withLock { inbox in
+            inbox.append(timer)
+            return inbox.count
+        }
+        // Either the thread sees this timer before it sleeps, or it looked at the
+        // inbox before this append and, the inbox lock ordering the two, this
+        // sees the deadline it sleeps toward (see `sleep(until:)`).
+        if deadline < sleepingUntil.load(ordering: .relaxed) || waiting == Self.inboxLimit {
+            pthread_mutex_lock(mutex)
+            pthread_cond_signal(condition)
+            pthread_mutex_unlock(mutex)
+        }
         return timer
     }
 
     private func run() {
+        var arrived = ContiguousArray<Timer>()
         var due: [Timer] = []
         while true {
-            pthread_mutex_lock(mutex)
-            while true {
-                purgeIfMostlyCancelled()
-                guard let first = heap.min else {
-                    pthread_cond_wait(condition, mutex)
-                    continue
-                }
-                let now = Self.now()
-                if first.deadline <= now { break }
-                var until = timespec(
-                    tv_sec: Int(first.deadline / 1_000_000_000),
-                    tv_nsec: Int(first.deadline % 1_000_000_000))
-                pthread_cond_timedwait(condition, mutex, &until)
-            }
+            sortInbox(using: &arrived)
             let now = Self.now()
             while let first = heap.min, first.deadline <= now {
                 let entry = heap.removeMin()
-                if entry.timer.cancelled.load(ordering: .relaxed) {
+                if entry.timer.isCancelled {
                     cancelledCount.subtract(1, ordering: .relaxed)
                 } else {
                     due.append(entry.timer)
                 }
             }
-            pthread_mutex_unlock(mutex)
             for timer in due { timer.target.timerFired(token: timer.token) }
             due.removeAll(keepingCapacity: true)
+            purgeIfMostlyCancelled()
+            sleep(until: heap.min?.deadline)
         }
+    }
+
+    /// Sleeps until `deadline` (for ever if nil), a timer due earlier is
+    /// scheduled, or the inbox fills up; returns at once if a timer arrived
+    /// since the inbox was last emptied.
+    private func sleep(until deadline: UInt64?) {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        sleepingUntil.store(deadline ?? UInt64.max, ordering: .relaxed)
+        // A timer this check misses was appended after it, so its `schedule`
+        // sees the deadline stored above and, if it is due earlier, signals,
+        // under the mutex: not before this thread waits.
+        guard inbox.withLock({ $0.isEmpty }) else { return }
+        guard let deadline else {
+            pthread_cond_wait(condition, mutex)
+            return
+        }
+        var until = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        pthread_cond_timedwait(condition, mutex, &until)
+    }
+
+    /// Moves the inbox into the heap, dropping cancelled timers. `spare` is an
+    /// empty buffer to leave in the inbox; it comes back empty.
+    private func sortInbox(using spare: inout ContiguousArray<Timer>) {
+        inbox.withLock { swap(&$0, &spare) }
+        for timer in spare {
+            if timer.isCancelled {
+                cancelledCount.subtract(1, ordering: .relaxed)
+            } else {
+                sequence &+= 1
+                heap.insert(Entry(deadline: timer.deadline, sequence: sequence, timer: timer))
+            }
+        }
+        spare.removeAll(keepingCapacity: true)
     }
 
     /// Rebuilds the heap without cancelled timers once they are the majority,
@@ -140,7 +190,7 @@ final class TimerQueue: @unchecked Sendable {
         guard heap.count > 1024, cancelled * 2 > heap.count else { return }
         var removed = 0
         let live = heap.unordered.filter { entry in
-            if entry.timer.cancelled.load(ordering: .relaxed) { removed += 1; return false }
+            if entry.timer.isCancelled { removed += 1; return false }
             return true
         }
         heap = Heap(live)

@@ -12,7 +12,7 @@ import Darwin
 
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
-    // @unchecked Sendable: `next`, `nextStreak`, `recentProcesses`, `rng` and `tick` are touched only
+    // @unchecked Sendable: `next`, `later`, `nextStreak`, `recentProcesses`, `rng` and `tick` are touched only
     // by this worker's own thread; the queue is behind a Mutex; `scheduler` is
     // set once before the thread starts.
 
@@ -28,20 +28,27 @@ final class Worker: @unchecked Sendable {
     unowned(unsafe) var scheduler: Scheduler!  // set in start(on:), before the thread exists; the scheduler outlives its workers
     private let queue = Mutex(Deque<UnownedJob>())
     private let queued = Atomic<Int>(0)
-    private var next: UnownedJob?
+    // Exclusivity is not checked dynamically on the fields below: only this
+    // worker's thread touches them, and they are read on every job.
+    @exclusivity(unchecked) private var next: UnownedJob?
+    /// A lingering process (see Scheduler.linger), suspended: resumed on this
+    /// worker once nothing is in the next slot, ahead of the queue only while
+    /// the queue is empty; never stolen. A server that just replied waits here
+    /// for its caller's next request.
+    @exclusivity(unchecked) private var later: UnsafeContinuation<Void, Never>?
+    @exclusivity(unchecked) private var nextStreak = 0
+    @exclusivity(unchecked) private var tick: UInt32 = 0
+    @exclusivity(unchecked) private var rng: UInt64
     /// The processes that last looked themselves up on this worker (see
     /// `ProcessCell.current`), by a hash of their task's identity; held
     /// strongly so that checking an entry is always safe.
-    private var recentProcesses = [ProcessCell?](repeating: nil, count: 8)
+    @exclusivity(unchecked) private var recentProcesses = [ProcessCell?](repeating: nil, count: 8)
 
     @inline(__always)
     private static func slot(for task: UInt) -> Int { Int(truncatingIfNeeded: (task &* 0x9E37_79B9_7F4A_7C15) >> 61) }
 
     func recentProcess(for task: UInt) -> ProcessCell? { recentProcesses[Self.slot(for: task)] }
     func remember(_ process: ProcessCell, for task: UInt) { recentProcesses[Self.slot(for: task)] = process }
-    private var nextStreak = 0
-    private var tick: UInt32 = 0
-    private var rng: UInt64
 
     init(index: Int) {
         self.index = index
@@ -82,6 +89,24 @@ final class Worker: @unchecked Sendable {
         next = job
         pushLocal(previous)
         return true
+    }
+
+    /// Puts a lingering process in the later slot. One already there goes to
+    /// the back of the queue. Called on the worker's own thread only, by the
+    /// process's task before it suspends: the worker looks at the slot only
+    /// after that job has returned.
+    func putLater(_ process: UnsafeContinuation<Void, Never>) {
+        if let previous = later { Self.resumeAtBack(previous) }
+        later = process
+    }
+
+    /// The later slot is free. Only meaningful on the worker's own thread.
+    var laterIsFree: Bool { later == nil }
+
+    /// Resumes a suspended process into the back of this worker's queue.
+    private static func resumeAtBack(_ process: UnsafeContinuation<Void, Never>) {
+        ember_set_enqueue_at_back()
+        process.resume()
     }
 
     func pushLocal(_ job: UnownedJob) {
@@ -140,6 +165,21 @@ final class Worker: @unchecked Sendable {
             pushLocal(job)
         }
         nextStreak = 0
+        if let lingering = later {
+            later = nil
+            // Queued jobs go first: the lingering process joins them, where it
+            // may be stolen. Otherwise it runs now: resuming it puts it in the
+            // next slot.
+            if queued.load(ordering: .relaxed) > 0 {
+                Self.resumeAtBack(lingering)
+            } else {
+                lingering.resume()
+                if let job = next {
+                    next = nil
+                    return job
+                }
+            }
+        }
         return popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self)
     }
 
