@@ -34,6 +34,24 @@ enum Turn: Sendable {
     case dormant
 }
 
+/// The Swift task of a process. It never throws: it is typed as throwing
+/// because the throwing `Task` initializer hands its operation to the runtime
+/// as is, where the non-throwing one wraps it in a thunk (see
+/// ``Scheduler/start(_:)``).
+typealias SwiftTaskOfProcess = Swift.Task<Void, any Error>
+
+/// What a task of a process runs. One type for every kind of process, so
+/// that a plain body needs no adapting closure (each would cost every
+/// process a heap context and async frames while it waits).
+enum ProcessEntry: Sendable {
+    /// A plain process body: returning exits `normal`.
+    case body(ProcessBody)
+    /// A body that may leave the process dormant (a server starting up).
+    case server(@Sendable () async throws -> Turn)
+    /// A dormant process woken by a message: serve its messages with the handler.
+    case handler(any MessageHandler)
+}
+
 /// What a dormant process does with its messages: GenServer, Agent and the
 /// supervisors run on one, so an idle one holds no suspended Swift task.
 protocol MessageHandler: AnyObject, Sendable {
@@ -177,41 +195,64 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     /// Records the process's task; cancels it at once if the process already
     /// died (it can be killed before its task exists).
-    func attach(_ task: Swift.Task<Void, Never>, generation: UInt32 = 0) {
+    func attach(_ task: SwiftTaskOfProcess, generation: UInt32 = 0) {
         if !state.withLock({ $0.attach(task, generation: generation) }) { task.cancel() }
     }
 
     /// Starts a task to handle the messages of a dormant process.
     private func wake(_ handler: any MessageHandler, generation: UInt32) {
-        let task = Runtime.shared.scheduler.startWoken { [self] in
-            await self.run { try await self.serve(handler) }
-        }
+        let task = Runtime.shared.scheduler.startWoken { [self] in await self.run(.handler(handler)) }
         attach(task, generation: generation)
     }
 
     // MARK: The process's own side
 
-    /// The body of the process's task.
-    /// Runs one task of the process: `body` as the process, then its exit —
-    /// unless the body left the process dormant, waiting for messages.
-    func run(_ body: @escaping @Sendable () async throws -> Turn) async {
-        var reason = ExitReason.normal
-        var crash: (any Error)?
-        do {
-            // Killed before it ever ran: the body does not start.
-            guard isAlive else { throw ExitReason.killed }
+    /// The body of the process's task: runs one task of the process, `entry`
+    /// as the process, then its exit — unless it left the process dormant,
+    /// waiting for messages.
+    ///
+    /// Its async frame stays small (every waiting process keeps it): the
+    /// work before and after the body is in synchronous functions.
+    func run(_ entry: ProcessEntry) async {
+        let turn: Result<Turn, any Error>
+        if isAlive {
             owner = taskIdentity()
-            let turn = try await ProcessCell.$bound.withValue(self, operation: body)
-            // What runs after the body, in the same job, is not the process.
-            ember_set_current_process(nil)
-            if turn == .dormant { return }
-        } catch let exit as ExitReason {
-            reason = exit
-        } catch {
+            do {
+                turn = .success(try await ProcessCell.$bound.withValue(self) {
+                    switch entry {
+                    case .body(let body):
+                        try await body()
+                        return .finished
+                    case .server(let body): return try await body()
+                    case .handler(let handler): return try await serve(handler)
+                    }
+                })
+            } catch {
+                turn = .failure(error)
+            }
+        } else {
+            // Killed before it ever ran: the body does not start.
+            turn = .failure(ExitReason.killed)
+        }
+        endTurn(turn)
+    }
+
+    /// After a task's body: the process exits, with the reason the body gave,
+    /// unless the body left it dormant.
+    @inline(never)
+    private func endTurn(_ turn: Result<Turn, any Error>) {
+        // What runs after the body, in the same job, is not the process.
+        ember_set_current_process(nil)
+        let reason: ExitReason
+        var crash: (any Error)?
+        switch turn {
+        case .success(.dormant): return
+        case .success(.finished): reason = .normal
+        case .failure(let exit as ExitReason): reason = exit
+        case .failure(let error):
             reason = .error(error)
             crash = error
         }
-        ember_set_current_process(nil)
         saved = MessageBuffer()
         if let departure = state.withLock({ $0.exit(reason) }) {
             if let crash { CrashReport.log(process: self, error: crash) }

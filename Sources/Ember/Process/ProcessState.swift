@@ -16,7 +16,7 @@ struct Departure<Waiter> {
     let monitoring: [Reference: Pid]
     let name: Atom?
     let waiter: Waiter?
-    let task: Swift.Task<Void, Never>?
+    let task: SwiftTaskOfProcess?
 }
 
 /// The state of one process that other processes can touch: mailbox arrivals,
@@ -41,7 +41,7 @@ struct ProcessState<Waiter> {
     /// Monitors this process holds on others.
     private(set) var monitoring: [Reference: Pid] = [:]
     var name: Atom?
-    var task: Swift.Task<Void, Never>?
+    var task: SwiftTaskOfProcess?
     /// Counts the tasks of a process that goes dormant and wakes up.
     private(set) var taskGeneration: UInt32 = 0
     /// References of calls awaiting a reply (Erlang's aliases): a reply whose
@@ -105,7 +105,7 @@ struct ProcessState<Waiter> {
     /// the first task), so that an exit can cancel it. Returns false if the
     /// process is dead (cancel the task). A task that already finished its
     /// turn (the generation moved on) is not recorded.
-    mutating func attach(_ newTask: Swift.Task<Void, Never>, generation: UInt32) -> Bool {
+    mutating func attach(_ newTask: SwiftTaskOfProcess, generation: UInt32) -> Bool {
         guard isAlive else { return false }
         if generation == taskGeneration { task = newTask }
         return true

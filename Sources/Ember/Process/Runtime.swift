@@ -57,19 +57,15 @@ final class Runtime: Sendable {
     /// in place before the body runs, so no exit can slip between.
     func spawn(
         parent: ProcessCell?, link: Bool, monitor: Bool, origin: SpawnOrigin,
-        body: @escaping @Sendable () async throws -> Void
+        body: @escaping ProcessBody
     ) -> (Pid, Reference?) {
-        spawnCell(parent: parent, link: link, monitor: monitor, origin: origin) {
-            try await body()
-            return .finished
-        }
+        spawnCell(parent: parent, link: link, monitor: monitor, origin: origin, entry: .body(body))
     }
 
-    /// Like ``spawn(parent:link:monitor:origin:body:)``, for bodies that may
-    /// leave the process dormant (servers).
+    /// Like ``spawn(parent:link:monitor:origin:body:)``, for any kind of
+    /// process (servers may leave the process dormant).
     func spawnCell(
-        parent: ProcessCell?, link: Bool, monitor: Bool, origin: SpawnOrigin,
-        body: @escaping @Sendable () async throws -> Turn
+        parent: ProcessCell?, link: Bool, monitor: Bool, origin: SpawnOrigin, entry: ProcessEntry
     ) -> (Pid, Reference?) {
         let number = nextId.wrappingAdd(1, ordering: .relaxed).oldValue
         let cell = ProcessCell(
@@ -94,7 +90,7 @@ final class Runtime: Sendable {
                 ref = newRef
             }
         }
-        let task = scheduler.start { await cell.run(body) }
+        let task = scheduler.start { await cell.run(entry) }
         cell.attach(task)
         return (pid, ref)
     }
