@@ -26,6 +26,25 @@ func taskIdentity() -> UInt {
     return withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UInt.self) } ?? 0 }
 }
 
+/// Where a receive stands between its suspensions.
+struct MailboxSearch {
+    var filter: CastFilter
+    /// Saved messages already scanned: a wake-up scans only what it brought.
+    var scanned = 0
+    /// The receive's timeout, armed at its first wait.
+    var timer: Timer?
+    /// The timer's token (0: no timeout).
+    var token: UInt64 = 0
+}
+
+/// What a receive does next.
+enum ReceiveStep {
+    case matched
+    case timedOut
+    /// Suspend until a message, the timeout with this token, or an exit.
+    case wait(token: UInt64)
+}
+
 /// How one task of a process ended.
 enum Turn: Sendable {
     /// The process is finished: it exits `normal`.
@@ -286,51 +305,74 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// front ends (`receive(_:)` and friends) are inlined into the caller.
     /// `wanted` is the type `match` casts to: messages that cannot be cast to
     /// it are passed over without calling `match` (see ``CastFilter``).
+    ///
+    /// The work between suspensions is in synchronous functions: this async
+    /// frame is kept by every waiting process, so it holds only what must
+    /// survive a suspension.
     @usableFromInline
     func receive(
         timeout: Timeout, accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool
     ) async throws -> Bool {
-        budget -= 1
-        if budget <= 0 {
-            budget = Self.budgetPerSlice
-            // Yielding only matters if someone waits for this worker.
-            if Scheduler.othersAreWaiting { await Scheduler.yield() }
-        }
-        var timer: Timer?
-        defer { timer?.cancel() }
-        var token: UInt64 = 0
-        var scanned = 0
-        var filter = CastFilter(wanted: wanted)
+        if spendReceiveBudget() { await Scheduler.yield() }
+        var search = MailboxSearch(filter: CastFilter(wanted: wanted))
+        defer { search.timer?.cancel() }
         while true {
-            let found = try saved.firstPosition(from: scanned, filter: &filter, where: match)
-            if let found {
+            switch try look(&search, timeout: timeout, match) {
+            case .matched: return true
+            case .timedOut: return false
+            case .wait(let token): if try !take(await suspend(token: token)) { return false }
+            }
+        }
+    }
+
+    /// Counts a receive against the budget. True when the slice is spent and
+    /// someone waits for this worker: the receive yields first.
+    private func spendReceiveBudget() -> Bool {
+        budget -= 1
+        guard budget <= 0 else { return false }
+        budget = Self.budgetPerSlice
+        return Scheduler.othersAreWaiting
+    }
+
+    /// Looks for a match among the saved messages, then among the arrived
+    /// ones; if there is none, arms the timeout and says how to wait.
+    @inline(never)
+    private func look(
+        _ search: inout MailboxSearch, timeout: Timeout, _ match: (any Sendable) throws -> Bool
+    ) throws -> ReceiveStep {
+        while true {
+            if let found = try saved.firstPosition(from: search.scanned, filter: &search.filter, where: match) {
                 saved.remove(at: found)
                 savedCount.store(saved.count, ordering: .relaxed)
-                return true
+                return .matched
             }
-            scanned = saved.count
+            search.scanned = saved.count
             if takeArrivals() { continue }
             if !isAlive { throw exitReasonOrKilled() }
-            var wake: Wake
-            if let nanoseconds = timeout.nanoseconds {
-                if nanoseconds == 0 { return false }
-                if timer == nil {
-                    receiveCounter &+= 1
-                    token = receiveCounter
-                    timer = Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: token)
-                }
-                wake = await suspend(token: token)
-            } else {
-                wake = await suspend(token: 0)
+            guard let nanoseconds = timeout.nanoseconds else { return .wait(token: 0) }
+            if nanoseconds == 0 { return .timedOut }
+            if search.timer == nil {
+                receiveCounter &+= 1
+                search.token = receiveCounter
+                search.timer = Runtime.shared.scheduler.timers.schedule(
+                    after: nanoseconds, target: self, token: search.token)
             }
-            switch wake {
-            case .message(let envelope): saved.append(envelope)
-            case .messages(let envelopes): saved.append(contentsOf: envelopes)
-            case .timeout: return false
-            case .exited: throw exitReasonOrKilled()
-            }
-            savedCount.store(saved.count, ordering: .relaxed)
+            return .wait(token: search.token)
         }
+    }
+
+    /// Takes what woke the receiver. False if the timeout fired; throws the
+    /// exit reason if the process died while waiting.
+    @inline(never)
+    private func take(_ wake: Wake) throws -> Bool {
+        switch wake {
+        case .message(let envelope): saved.append(envelope)
+        case .messages(let envelopes): saved.append(contentsOf: envelopes)
+        case .timeout: return false
+        case .exited: throw exitReasonOrKilled()
+        }
+        savedCount.store(saved.count, ordering: .relaxed)
+        return true
     }
 
     private func suspend(token: UInt64) async -> Wake {
