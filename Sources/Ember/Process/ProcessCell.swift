@@ -78,22 +78,6 @@ protocol MessageHandler: AnyObject, Sendable {
     func handle(_ message: any Sendable) async throws
 }
 
-/// Where and by whom a process was started, for crash reports.
-struct SpawnOrigin: Sendable {
-    /// What the process is, for its crash report.
-    enum Kind: Sendable {
-        case process
-        /// A task (``Tasks``): reported as Elixir reports a `Task`.
-        case task
-    }
-
-    let parent: Pid?
-    let file: StaticString
-    let line: UInt
-    let function: String
-    var kind: Kind = .process
-}
-
 /// The runtime's side of one process: its state machine behind a lock, and
 /// the mailbox part private to the process itself.
 ///
@@ -130,31 +114,32 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         return cell
     }
 
+    /// Sends and receives between two voluntary yields (the BEAM counts
+    /// reductions). A send cannot suspend, so the yield happens at the next
+    /// receive once the budget is spent.
+    static let budgetPerSlice: Int32 = 200
+
+    // Stored properties are laid out in declaration order; this one leaves no
+    // padding between them (every process keeps a cell).
+
+    let id: UInt32
+    let serial: UInt32
     /// The process's own task, kept only to compare identities. Written once
     /// by that task before the body runs; read only by tasks created after
     /// that (they inherited `bound`), so the write happens-before every read.
     @exclusivity(unchecked) private var owner: UInt = 0
-
-    /// Sends and receives between two voluntary yields (the BEAM counts
-    /// reductions). A send cannot suspend, so the yield happens at the next
-    /// receive once the budget is spent.
-    static let budgetPerSlice = 200
-
-    let id: UInt32
-    let serial: UInt32
-    let origin: SpawnOrigin
-    let state = Mutex(ProcessState<Waiter>())
     /// Mirrors `state.isAlive` for lock-free reads.
     private let alive = Atomic<Bool>(true)
-
-    /// Messages the process has taken from `state.incoming` and not yet consumed.
     // Exclusivity is not checked dynamically on the process-private fields:
     // only the process's own task touches them (see the storage rules).
+    @exclusivity(unchecked) private var budget = ProcessCell.budgetPerSlice
+    let origin: SpawnOrigin
+    let state = Mutex(ProcessState<Waiter>())
+    /// Messages the process has taken from `state.incoming` and not yet consumed.
     @exclusivity(unchecked) var saved = MessageBuffer()
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     private let savedCount = Atomic<Int>(0)
     @exclusivity(unchecked) private var receiveCounter: UInt64 = 0
-    @exclusivity(unchecked) private var budget = ProcessCell.budgetPerSlice
 
     init(id: UInt32, serial: UInt32, origin: SpawnOrigin) {
         self.id = id

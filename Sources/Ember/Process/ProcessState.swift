@@ -26,15 +26,20 @@ struct Departure<Waiter> {
 /// (wake a waiter, notify relations) once the lock around it is released.
 /// Generic over the waiter so that its rules are tested synchronously.
 struct ProcessState<Waiter> {
+    // Stored in an order that leaves no padding (every process keeps one):
+    // the small fields fill the tail of `exitReason`.
+
     /// nil while the process is alive.
     private(set) var exitReason: ExitReason?
+    var trapsExits = false
+    /// Counts the tasks of a process that goes dormant and wakes up.
+    private(set) var taskGeneration: UInt32 = 0
     /// Messages that arrived since the process last looked.
     private(set) var incoming = ContiguousArray<Envelope>()
     /// The suspended receiver, if the process is blocked in `receive`.
     private(set) var waiter: Waiter?
     /// The token of the last receive timeout that fired.
     private(set) var firedTimer: UInt64 = 0
-    var trapsExits = false
     private(set) var links: Set<Pid> = []
     /// Monitors others hold on this process.
     private(set) var monitoredBy: [Reference: Pid] = [:]
@@ -42,8 +47,6 @@ struct ProcessState<Waiter> {
     private(set) var monitoring: [Reference: Pid] = [:]
     var name: Atom?
     var task: SwiftTaskOfProcess?
-    /// Counts the tasks of a process that goes dormant and wakes up.
-    private(set) var taskGeneration: UInt32 = 0
     /// References of calls awaiting a reply (Erlang's aliases): a reply whose
     /// call has timed out or been abandoned is dropped, not left in the mailbox.
     private(set) var aliases: Set<Reference> = []
