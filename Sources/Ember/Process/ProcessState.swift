@@ -40,21 +40,29 @@ struct ProcessState<Waiter> {
     private(set) var waiter: Waiter?
     /// The token of the last receive timeout that fired.
     private(set) var firedTimer: UInt64 = 0
-    private(set) var links: Set<Pid> = []
-    /// Monitors others hold on this process.
-    private(set) var monitoredBy: [Reference: Pid] = [:]
-    /// Monitors this process holds on others.
-    private(set) var monitoring: [Reference: Pid] = [:]
-    var name: Atom?
+    /// Links, monitors, aliases and the name, out of line: most processes have none.
+    private var relations = RelationsStorage()
     var task: SwiftTaskOfProcess?
-    /// References of calls awaiting a reply (Erlang's aliases): a reply whose
-    /// call has timed out or been abandoned is dropped, not left in the mailbox.
-    private(set) var aliases: Set<Reference> = []
     /// Set while the process is dormant: alive, with no task, its messages to
     /// be handled by this handler in a task started when one arrives.
     private(set) var dormantHandler: (any MessageHandler)?
 
     var isAlive: Bool { exitReason == nil }
+    var links: Set<Pid> { relations.current.links }
+    /// Monitors others hold on this process.
+    var monitoredBy: [Reference: Pid] { relations.current.monitoredBy }
+    /// Monitors this process holds on others.
+    var monitoring: [Reference: Pid] { relations.current.monitoring }
+    var name: Atom? {
+        get { relations.current.name }
+        set {
+            if newValue == nil {
+                relations.changeExisting { $0.name = nil }
+            } else {
+                relations.change { $0.name = newValue }
+            }
+        }
+    }
     var isWaiting: Bool { waiter != nil || dormantHandler != nil }
 
     /// What became of a delivered message.
@@ -179,7 +187,7 @@ struct ProcessState<Waiter> {
         case .link:
             // A link signal is only honoured while the link exists: signals in
             // flight when `unlink` was called are dropped.
-            guard links.remove(sender) != nil else { return .ignored }
+            guard relations.changeExisting({ $0.removeLink(sender) }) == true else { return .ignored }
             if trapsExits {
                 return .delivered(deliver(ExitMessage(from: sender, reason: reason)))
             }
@@ -200,39 +208,30 @@ struct ProcessState<Waiter> {
     mutating func exit(_ reason: ExitReason) -> Departure<Waiter>? {
         guard isAlive else { return nil }
         exitReason = reason
+        let related = relations.takeAll()
         let departure = Departure(
-            reason: reason, links: links, monitoredBy: monitoredBy, monitoring: monitoring,
-            name: name, waiter: takeWaiter(), task: task)
-        links = []
-        monitoredBy = [:]
-        monitoring = [:]
-        name = nil
+            reason: reason, links: related.links, monitoredBy: related.monitoredBy, monitoring: related.monitoring,
+            name: related.name, waiter: takeWaiter(), task: task)
         task = nil
-        aliases = []
         dormantHandler = nil
         incoming = []
         return departure
     }
 
-    // Emptied collections are replaced by fresh empty ones below: an empty
-    // Swift collection keeps its storage, and idle processes are many.
-
     // MARK: Aliases
 
     mutating func activateAlias(_ ref: Reference) {
-        if isAlive { aliases.insert(ref) }
+        if isAlive { relations.change { _ = $0.aliases.insert(ref) } }
     }
 
     mutating func deactivateAlias(_ ref: Reference) {
-        aliases.remove(ref)
-        if aliases.isEmpty { aliases = [] }
+        relations.changeExisting { _ = $0.removeAlias(ref) }
     }
 
     /// Delivers the reply to call `ref`, once, and only while the caller still
     /// waits for it.
     mutating func deliverReply(_ ref: Reference, _ message: any Sendable) -> Delivery {
-        guard aliases.remove(ref) != nil else { return .dropped }
-        if aliases.isEmpty { aliases = [] }
+        guard relations.changeExisting({ $0.removeAlias(ref) }) == true else { return .dropped }
         return deliver(message)
     }
 
@@ -241,43 +240,39 @@ struct ProcessState<Waiter> {
     /// Adds a link. Returns false if the process is dead.
     mutating func addLink(_ pid: Pid) -> Bool {
         guard isAlive else { return false }
-        links.insert(pid)
+        relations.change { _ = $0.links.insert(pid) }
         return true
     }
 
     mutating func removeLink(_ pid: Pid) {
-        links.remove(pid)
-        if links.isEmpty { links = [] }
+        relations.changeExisting { _ = $0.removeLink(pid) }
     }
 
     /// Records that `watcher` monitors this process. Returns false if dead.
     mutating func addMonitor(_ ref: Reference, by watcher: Pid) -> Bool {
         guard isAlive else { return false }
-        monitoredBy[ref] = watcher
+        relations.change { $0.monitoredBy[ref] = watcher }
         return true
     }
 
     mutating func removeMonitor(_ ref: Reference) {
-        monitoredBy[ref] = nil
-        if monitoredBy.isEmpty { monitoredBy = [:] }
+        relations.changeExisting { $0.removeMonitor(ref) }
     }
 
     /// Records a monitor this process holds on `target`.
     mutating func startMonitoring(_ target: Pid, ref: Reference) {
-        if isAlive { monitoring[ref] = target }
+        if isAlive { relations.change { $0.monitoring[ref] = target } }
     }
 
     /// Forgets a monitor this process holds. Returns its target, if it was held.
     mutating func stopMonitoring(_ ref: Reference) -> Pid? {
-        defer { if monitoring.isEmpty { monitoring = [:] } }
-        return monitoring.removeValue(forKey: ref)
+        relations.changeExisting { $0.stopMonitoring(ref) } ?? nil
     }
 
     /// Delivers the DOWN message of a monitor this process holds; dropped if
     /// the monitor was removed meanwhile (a demonitor wins over a DOWN in flight).
     mutating func deliverDown(_ down: DownMessage) -> Delivery {
-        guard monitoring.removeValue(forKey: down.ref) != nil else { return .dropped }
-        if monitoring.isEmpty { monitoring = [:] }
+        guard stopMonitoring(down.ref) != nil else { return .dropped }
         return deliver(down)
     }
 }
