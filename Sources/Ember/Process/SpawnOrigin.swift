@@ -16,7 +16,7 @@ struct SpawnOrigin: Sendable {
     private let lineNumber: UInt32
     let function: String
     /// The parent's `serial << 32 | id`, or 0 for none: a process's number
-    /// is never 0 (see ``Runtime``). A parent is always a local process.
+    /// is never 0 (see ``ProcessTable``). A parent is always a local process.
     private let parentNumber: UInt64
 
     init(parent: Pid?, file: StaticString, line: UInt, function: String, kind: Kind = .process) {
