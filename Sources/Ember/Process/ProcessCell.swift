@@ -190,11 +190,12 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     }
 
     /// Carries out a departure: the process is dead for everyone from here on.
-    private func depart(_ departure: Departure<Waiter>) {
+    /// Its task is cancelled, unless it is the task that is ending here.
+    private func depart(_ departure: Departure<Waiter>, cancellingTask: Bool = true) {
         alive.store(false, ordering: .releasing)
         Runtime.shared.processDidExit(self, departure)
         departure.waiter?.resume(returning: .exited)
-        departure.task?.cancel()
+        if cancellingTask { departure.task?.cancel() }
     }
 
     /// Records the process's task; cancels it at once if the process already
@@ -260,7 +261,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         saved = MessageBuffer()
         if let departure = state.withLock({ $0.exit(reason) }) {
             if let crash { CrashReport.log(process: self, error: crash) }
-            depart(departure)
+            // The process's task is the one running this, about to end.
+            depart(departure, cancellingTask: false)
         }
     }
 
