@@ -74,9 +74,9 @@ extension GenServer {
     ) async throws -> Pid {
         let parent = ProcessCell.current
         let origin = SpawnOrigin(parent: parent?.pid, file: file, line: line, function: "initialize")
-        let (pid, _) = Runtime.shared.spawnCell(parent: link ? parent : nil, link: link, monitor: false, origin: origin) {
-            try await serve(argument, name: name, parent: link ? parent?.pid : nil)
-        }
+        let body: @Sendable () async throws -> Turn = { try await serve(argument, name: name, parent: link ? parent?.pid : nil) }
+        let (pid, _) = Runtime.shared.spawnCell(
+            parent: link ? parent : nil, link: link, monitor: false, origin: origin, entry: .server(body))
         let reply: InitReply
         do {
             reply = try await Calls.call(pid, InitRequest(), timeout: timeout)

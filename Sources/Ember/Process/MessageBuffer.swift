@@ -6,12 +6,24 @@ struct MessageBuffer {
     /// Live messages are `slots[head...]`; the slots before `head` were
     /// consumed and hold a placeholder until the array is compacted.
     private var slots: ContiguousArray<Envelope>
-    private var head = 0
+    private var head: Int {
+        get { Int(packedHead) }
+        set { packedHead = Int32(newValue) }
+    }
     /// The oldest `count` messages are all of types that a receive for
     /// `wanted` rules out (see ``CastFilter``): the next receive for the same
     /// type starts after them. Only types are remembered, never values, so
     /// the prefix stays true until a message in it is removed.
-    private var excludedPrefix: (wanted: ObjectIdentifier?, count: Int) = (nil, 0)
+    private var excludedPrefix: (wanted: ObjectIdentifier?, count: Int) {
+        get { (excludedType, Int(excludedCount)) }
+        set { (excludedType, excludedCount) = (newValue.wanted, Int32(newValue.count)) }
+    }
+
+    // Stored in 24 bytes rather than 32 (every process keeps a buffer): a
+    // mailbox never holds 2^31 messages (they would take 80 GB).
+    private var excludedType: ObjectIdentifier?
+    private var packedHead: Int32 = 0
+    private var excludedCount: Int32 = 0
 
     init(_ slots: ContiguousArray<Envelope> = []) {
         self.slots = slots

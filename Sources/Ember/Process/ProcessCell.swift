@@ -22,6 +22,25 @@ func taskIdentity() -> UInt {
     UInt(ember_current_task())
 }
 
+/// Where a receive stands between its suspensions.
+struct MailboxSearch {
+    var filter: CastFilter
+    /// Saved messages already scanned: a wake-up scans only what it brought.
+    var scanned = 0
+    /// The receive's timeout, armed at its first wait.
+    var timer: Timer?
+    /// The timer's token (0: no timeout).
+    var token: UInt64 = 0
+}
+
+/// What a receive does next.
+enum ReceiveStep {
+    case matched
+    case timedOut
+    /// Suspend until a message, the timeout with this token, or an exit.
+    case wait(token: UInt64)
+}
+
 /// How one task of a process ended.
 enum Turn: Sendable {
     /// The process is finished: it exits `normal`.
@@ -30,27 +49,29 @@ enum Turn: Sendable {
     case dormant
 }
 
+/// The Swift task of a process. It never throws: it is typed as throwing
+/// because the throwing `Task` initializer hands its operation to the runtime
+/// as is, where the non-throwing one wraps it in a thunk (see
+/// ``Scheduler/start(_:)``).
+typealias SwiftTaskOfProcess = Swift.Task<Void, any Error>
+
+/// What a task of a process runs. One type for every kind of process, so
+/// that a plain body needs no adapting closure (each would cost every
+/// process a heap context and async frames while it waits).
+enum ProcessEntry: Sendable {
+    /// A plain process body: returning exits `normal`.
+    case body(ProcessBody)
+    /// A body that may leave the process dormant (a server starting up).
+    case server(@Sendable () async throws -> Turn)
+    /// A dormant process woken by a message: serve its messages with the handler.
+    case handler(any MessageHandler)
+}
+
 /// What a dormant process does with its messages: GenServer, Agent and the
 /// supervisors run on one, so an idle one holds no suspended Swift task.
 protocol MessageHandler: AnyObject, Sendable {
     /// Handles one message, inside the process. Throw to exit.
     func handle(_ message: any Sendable) async throws
-}
-
-/// Where and by whom a process was started, for crash reports.
-struct SpawnOrigin: Sendable {
-    /// What the process is, for its crash report.
-    enum Kind: Sendable {
-        case process
-        /// A task (``Tasks``): reported as Elixir reports a `Task`.
-        case task
-    }
-
-    let parent: Pid?
-    let file: StaticString
-    let line: UInt
-    let function: String
-    var kind: Kind = .process
 }
 
 /// The runtime's side of one process: its state machine behind a lock, and
@@ -90,27 +111,29 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         return cell
     }
 
+    /// Sends and receives between two voluntary yields (the BEAM counts
+    /// reductions). A send cannot suspend, so the yield happens at the next
+    /// receive once the budget is spent.
+    static let budgetPerSlice: Int32 = 200
+
+    // Stored properties are laid out in declaration order; this one leaves no
+    // padding between them (every process keeps a cell).
+
+    let id: UInt32
+    let serial: UInt32
     /// The identity of the task running as this process, 0 between tasks (a
     /// dormant process has none). Only that task stores its own identity
     /// here, before its body runs, and clears it when the body is done; so
     /// the value equals the running task's identity only in that task.
     private let ownerTask = Atomic<UInt>(0)
-
-    /// Sends and receives between two voluntary yields (the BEAM counts
-    /// reductions). A send cannot suspend, so the yield happens at the next
-    /// receive once the budget is spent.
-    static let budgetPerSlice = 200
-
-    let id: UInt32
-    let serial: UInt32
-    let origin: SpawnOrigin
-    let state = Mutex(ProcessState<Waiter>())
     /// Mirrors `state.isAlive` for lock-free reads.
     private let alive = Atomic<Bool>(true)
-
-    /// Messages the process has taken from `state.incoming` and not yet consumed.
     // Exclusivity is not checked dynamically on the process-private fields:
     // only the process's own task touches them (see the storage rules).
+    @exclusivity(unchecked) private var budget = ProcessCell.budgetPerSlice
+    let origin: SpawnOrigin
+    let state = Mutex(ProcessState<Waiter>())
+    /// Messages the process has taken from `state.incoming` and not yet consumed.
     @exclusivity(unchecked) var saved = MessageBuffer()
     /// Set after a message is queued in `state.incoming`, cleared by the
     /// process before it takes them: when it is clear, looking for arrivals
@@ -119,7 +142,6 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     private let savedCount = Atomic<Int>(0)
     @exclusivity(unchecked) private var receiveCounter: UInt64 = 0
-    @exclusivity(unchecked) private var budget = ProcessCell.budgetPerSlice
 
     init(id: UInt32, serial: UInt32, origin: SpawnOrigin) {
         self.id = id
@@ -175,54 +197,80 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     }
 
     /// Carries out a departure: the process is dead for everyone from here on.
-    private func depart(_ departure: Departure<Waiter>) {
+    /// Its task is cancelled, unless it is the task that is ending here.
+    private func depart(_ departure: Departure<Waiter>, cancellingTask: Bool = true) {
         alive.store(false, ordering: .releasing)
         Runtime.shared.processDidExit(self, departure)
         departure.waiter?.resume(returning: .exited)
-        departure.task?.cancel()
+        if cancellingTask { departure.task?.cancel() }
     }
 
     /// Records the process's task; cancels it at once if the process already
     /// died (it can be killed before its task exists).
-    func attach(_ task: Swift.Task<Void, Never>, generation: UInt32 = 0) {
+    func attach(_ task: SwiftTaskOfProcess, generation: UInt32 = 0) {
         if !state.withLock({ $0.attach(task, generation: generation) }) { task.cancel() }
     }
 
     /// Starts a task to handle the messages of a dormant process.
     private func wake(_ handler: any MessageHandler, generation: UInt32) {
-        let task = Runtime.shared.scheduler.startWoken { [self] in
-            await self.run { try await self.serve(handler) }
-        }
+        let task = Runtime.shared.scheduler.startWoken { [self] in await self.run(.handler(handler)) }
         attach(task, generation: generation)
     }
 
     // MARK: The process's own side
 
-    /// The body of the process's task.
-    /// Runs one task of the process: `body` as the process, then its exit —
-    /// unless the body left the process dormant, waiting for messages.
-    func run(_ body: @escaping @Sendable () async throws -> Turn) async {
-        var reason = ExitReason.normal
-        var crash: (any Error)?
-        do {
-            // Killed before it ever ran: the body does not start.
-            guard isAlive else { throw ExitReason.killed }
-            let me = taskIdentity()
-            ownerTask.store(me, ordering: .relaxed)
+    /// The body of the process's task: runs one task of the process, `entry`
+    /// as the process, then its exit — unless it left the process dormant,
+    /// waiting for messages.
+    ///
+    /// Its async frame stays small (every waiting process keeps it): the
+    /// work before and after the body is in synchronous functions.
+    func run(_ entry: ProcessEntry) async {
+        let turn: Result<Turn, any Error>
+        if isAlive {
+            ownerTask.store(taskIdentity(), ordering: .relaxed)
+            do {
+                turn = .success(try await ProcessCell.$bound.withValue(self) {
+                    switch entry {
+                    case .body(let body):
+                        try await body()
+                        return .finished
+                    case .server(let body): return try await body()
+                    case .handler(let handler): return try await serve(handler)
+                    }
+                })
+            } catch {
+                turn = .failure(error)
+            }
             // What runs after the body is not the process any more. A dormant
             // process's next task may have started already: clear only our own.
-            defer { ownerTask.compareExchange(expected: me, desired: 0, ordering: .relaxed) }
-            if try await ProcessCell.$bound.withValue(self, operation: body) == .dormant { return }
-        } catch let exit as ExitReason {
-            reason = exit
-        } catch {
+            ownerTask.compareExchange(expected: taskIdentity(), desired: 0, ordering: .relaxed)
+        } else {
+            // Killed before it ever ran: the body does not start.
+            turn = .failure(ExitReason.killed)
+        }
+        endTurn(turn)
+    }
+
+    /// After a task's body: the process exits, with the reason the body gave,
+    /// unless the body left it dormant.
+    @inline(never)
+    private func endTurn(_ turn: Result<Turn, any Error>) {
+        let reason: ExitReason
+        var crash: (any Error)?
+        switch turn {
+        case .success(.dormant): return
+        case .success(.finished): reason = .normal
+        case .failure(let exit as ExitReason): reason = exit
+        case .failure(let error):
             reason = .error(error)
             crash = error
         }
         saved = MessageBuffer()
         if let departure = state.withLock({ $0.exit(reason) }) {
             if let crash { CrashReport.log(process: self, error: crash) }
-            depart(departure)
+            // The process's task is the one running this, about to end.
+            depart(departure, cancellingTask: false)
         }
     }
 
@@ -240,7 +288,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             if let message = try takeOldest() {
                 try await handler.handle(message)
                 mayLinger = true
-                await yieldIfBudgetSpent()
+                if spendReceiveBudget() { await Scheduler.yield() }
             } else if mayLinger && Scheduler.mayLinger {
                 mayLinger = false
                 await Scheduler.linger()
@@ -264,14 +312,6 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         return message
     }
 
-    /// Counts a handled message against the budget, as a receive does, and
-    /// yields once it is spent if others wait.
-    private func yieldIfBudgetSpent() async {
-        budget -= 1
-        guard budget <= 0 else { return }
-        budget = Self.budgetPerSlice
-        if Scheduler.othersAreWaiting { await Scheduler.yield() }
-    }
 
     /// Selective receive: consumes the first message, oldest first, that
     /// `match` accepts, leaving the others in order. Returns false when
@@ -281,46 +321,23 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// front ends (`receive(_:)` and friends) are inlined into the caller.
     /// `wanted` is the type `match` casts to: messages that cannot be cast to
     /// it are passed over without calling `match` (see ``CastFilter``).
+    ///
+    /// The work between suspensions is in synchronous functions: this async
+    /// frame is kept by every waiting process, so it holds only what must
+    /// survive a suspension.
     @usableFromInline
     func receive(
         timeout: Timeout, accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool
     ) async throws -> Bool {
-        budget -= 1
-        if budget <= 0 {
-            budget = Self.budgetPerSlice
-            // Yielding only matters if someone waits for this worker.
-            if Scheduler.othersAreWaiting { await Scheduler.yield() }
-        }
-        var timer: Timer?
-        defer { timer?.cancel() }
-        var token: UInt64 = 0
-        var scanned = 0
-        var filter = CastFilter(wanted: wanted)
+        if spendReceiveBudget() { await Scheduler.yield() }
+        var search = MailboxSearch(filter: CastFilter(wanted: wanted))
+        defer { search.timer?.cancel() }
         while true {
-            if try consumeFirst(scanning: &scanned, &filter, match) { return true }
-            if !isAlive { throw exitReasonOrKilled() }
-            var wake: Wake
-            if let nanoseconds = timeout.nanoseconds {
-                if nanoseconds == 0 { return false }
-                if timer == nil {
-                    receiveCounter &+= 1
-                    token = receiveCounter
-                    timer = Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: token)
-                }
-                wake = await suspend(token: token)
-            } else {
-                wake = await suspend(token: 0)
+            switch try look(&search, timeout: timeout, match) {
+            case .matched: return true
+            case .timedOut: return false
+            case .wait(let token): if try !take(await suspend(token: token)) { return false }
             }
-            // Woken, perhaps on another worker: make the sends that follow
-            // find this process at once (see `current`).
-            Worker.current?.remember(self, for: ownerTask.load(ordering: .relaxed))
-            switch wake {
-            case .message(let envelope): saved.append(envelope)
-            case .messages(let envelopes): saved.append(contentsOf: envelopes)
-            case .timeout: return false
-            case .exited: throw exitReasonOrKilled()
-            }
-            savedCount.store(saved.count, ordering: .relaxed)
         }
     }
 
@@ -330,28 +347,71 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     @usableFromInline
     func receiveArrived(accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool) throws -> Bool {
         guard budget > 1, isAlive else { return false }
-        var scanned = 0
-        var filter = CastFilter(wanted: wanted)
-        guard try consumeFirst(scanning: &scanned, &filter, match) else { return false }
+        var search = MailboxSearch(filter: CastFilter(wanted: wanted))
+        guard try consumeFirst(&search, match) else { return false }
         budget -= 1
         return true
     }
 
-    /// Consumes the first message `match` accepts, looking at saved messages
-    /// from position `scanned` on, then at new arrivals. False if none; then
-    /// `scanned` covers every message looked at.
-    private func consumeFirst(
-        scanning scanned: inout Int, _ filter: inout CastFilter, _ match: (any Sendable) throws -> Bool
-    ) throws -> Bool {
+    /// Counts a receive (or a message a server handles) against the budget.
+    /// True when the slice is spent and someone waits for this worker: the
+    /// process yields first.
+    private func spendReceiveBudget() -> Bool {
+        budget -= 1
+        guard budget <= 0 else { return false }
+        budget = Self.budgetPerSlice
+        return Scheduler.othersAreWaiting
+    }
+
+    /// Looks for a match among the saved messages, then among the arrived
+    /// ones; if there is none, arms the timeout and says how to wait.
+    @inline(never)
+    private func look(
+        _ search: inout MailboxSearch, timeout: Timeout, _ match: (any Sendable) throws -> Bool
+    ) throws -> ReceiveStep {
+        if try consumeFirst(&search, match) { return .matched }
+        if !isAlive { throw exitReasonOrKilled() }
+        guard let nanoseconds = timeout.nanoseconds else { return .wait(token: 0) }
+        if nanoseconds == 0 { return .timedOut }
+        if search.timer == nil {
+            receiveCounter &+= 1
+            search.token = receiveCounter
+            search.timer = Runtime.shared.scheduler.timers.schedule(
+                after: nanoseconds, target: self, token: search.token)
+        }
+        return .wait(token: search.token)
+    }
+
+    /// Consumes the first message `match` accepts among the saved messages
+    /// not yet scanned, then among new arrivals. False if none; `search`
+    /// then covers every message looked at.
+    private func consumeFirst(_ search: inout MailboxSearch, _ match: (any Sendable) throws -> Bool) throws -> Bool {
         repeat {
-            if let found = try saved.firstPosition(from: scanned, filter: &filter, where: match) {
+            if let found = try saved.firstPosition(from: search.scanned, filter: &search.filter, where: match) {
                 saved.remove(at: found)
                 savedCount.store(saved.count, ordering: .relaxed)
                 return true
             }
-            scanned = saved.count
+            search.scanned = saved.count
         } while takeArrivals()
         return false
+    }
+
+    /// Takes what woke the receiver. False if the timeout fired; throws the
+    /// exit reason if the process died while waiting.
+    @inline(never)
+    private func take(_ wake: Wake) throws -> Bool {
+        // Woken, perhaps on another worker: make the sends that follow find
+        // this process at once (see `current`).
+        Worker.current?.remember(self, for: ownerTask.load(ordering: .relaxed))
+        switch wake {
+        case .message(let envelope): saved.append(envelope)
+        case .messages(let envelopes): saved.append(contentsOf: envelopes)
+        case .timeout: return false
+        case .exited: throw exitReasonOrKilled()
+        }
+        savedCount.store(saved.count, ordering: .relaxed)
+        return true
     }
 
     private func suspend(token: UInt64) async -> Wake {

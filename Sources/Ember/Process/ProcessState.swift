@@ -16,7 +16,7 @@ struct Departure<Waiter> {
     let monitoring: [Reference: Pid]
     let name: Atom?
     let waiter: Waiter?
-    let task: Swift.Task<Void, Never>?
+    let task: SwiftTaskOfProcess?
 }
 
 /// The state of one process that other processes can touch: mailbox arrivals,
@@ -26,27 +26,23 @@ struct Departure<Waiter> {
 /// (wake a waiter, notify relations) once the lock around it is released.
 /// Generic over the waiter so that its rules are tested synchronously.
 struct ProcessState<Waiter> {
+    // Stored in an order that leaves no padding (every process keeps one):
+    // the small fields fill the tail of `exitReason`.
+
     /// nil while the process is alive.
     private(set) var exitReason: ExitReason?
+    var trapsExits = false
+    /// Counts the tasks of a process that goes dormant and wakes up.
+    private(set) var taskGeneration: UInt32 = 0
     /// Messages that arrived since the process last looked.
     private(set) var incoming = ContiguousArray<Envelope>()
     /// The suspended receiver, if the process is blocked in `receive`.
     private(set) var waiter: Waiter?
     /// The token of the last receive timeout that fired.
     private(set) var firedTimer: UInt64 = 0
-    var trapsExits = false
-    private(set) var links: Set<Pid> = []
-    /// Monitors others hold on this process.
-    private(set) var monitoredBy: [Reference: Pid] = [:]
-    /// Monitors this process holds on others.
-    private(set) var monitoring: [Reference: Pid] = [:]
-    var name: Atom?
-    var task: Swift.Task<Void, Never>?
-    /// Counts the tasks of a process that goes dormant and wakes up.
-    private(set) var taskGeneration: UInt32 = 0
-    /// References of calls awaiting a reply (Erlang's aliases): a reply whose
-    /// call has timed out or been abandoned is dropped, not left in the mailbox.
-    private(set) var aliases: Set<Reference> = []
+    /// Links, monitors, aliases and the name, out of line: most processes have none.
+    private var relations = RelationsStorage()
+    var task: SwiftTaskOfProcess?
     /// The call this process waits in, if any (see ``PendingCall``).
     private(set) var call: PendingCall?
     /// Set while the process is dormant: alive, with no task, its messages to
@@ -54,6 +50,21 @@ struct ProcessState<Waiter> {
     private(set) var dormantHandler: (any MessageHandler)?
 
     var isAlive: Bool { exitReason == nil }
+    var links: Set<Pid> { relations.current.links }
+    /// Monitors others hold on this process.
+    var monitoredBy: [Reference: Pid] { relations.current.monitoredBy }
+    /// Monitors this process holds on others.
+    var monitoring: [Reference: Pid] { relations.current.monitoring }
+    var name: Atom? {
+        get { relations.current.name }
+        set {
+            if newValue == nil {
+                relations.changeExisting { $0.name = nil }
+            } else {
+                relations.change { $0.name = newValue }
+            }
+        }
+    }
     var isWaiting: Bool { waiter != nil || dormantHandler != nil }
 
     /// What became of a delivered message.
@@ -98,7 +109,7 @@ struct ProcessState<Waiter> {
         // Drop the buffer an empty mailbox may still hold, and the table its
         // callers' monitors used (see removeCallMonitor): idle processes are many.
         incoming = []
-        if monitoredBy.isEmpty { monitoredBy = [:] }
+        relations.releaseIfEmpty()
         dormantHandler = handler
         task = nil
         taskGeneration &+= 1
@@ -109,7 +120,7 @@ struct ProcessState<Waiter> {
     /// the first task), so that an exit can cancel it. Returns false if the
     /// process is dead (cancel the task). A task that already finished its
     /// turn (the generation moved on) is not recorded.
-    mutating func attach(_ newTask: Swift.Task<Void, Never>, generation: UInt32) -> Bool {
+    mutating func attach(_ newTask: SwiftTaskOfProcess, generation: UInt32) -> Bool {
         guard isAlive else { return false }
         if generation == taskGeneration { task = newTask }
         return true
@@ -180,7 +191,7 @@ struct ProcessState<Waiter> {
         case .link:
             // A link signal is only honoured while the link exists: signals in
             // flight when `unlink` was called are dropped.
-            guard links.remove(sender) != nil else { return .ignored }
+            guard relations.changeExisting({ $0.removeLink(sender) }) == true else { return .ignored }
             if trapsExits {
                 return .delivered(deliver(ExitMessage(from: sender, reason: reason)))
             }
@@ -201,33 +212,26 @@ struct ProcessState<Waiter> {
     mutating func exit(_ reason: ExitReason) -> Departure<Waiter>? {
         guard isAlive else { return nil }
         exitReason = reason
+        let related = relations.takeAll()
         let departure = Departure(
-            reason: reason, links: links, monitoredBy: monitoredBy, monitoring: allMonitoring,
-            name: name, waiter: takeWaiter(), task: task)
-        links = []
-        monitoredBy = [:]
-        monitoring = [:]
-        name = nil
+            reason: reason, links: related.links, monitoredBy: related.monitoredBy,
+            monitoring: Self.monitoring(related.monitoring, with: call),
+            name: related.name, waiter: takeWaiter(), task: task)
         task = nil
-        aliases = []
         call = nil
         dormantHandler = nil
         incoming = []
         return departure
     }
 
-    // Emptied collections are replaced by fresh empty ones below: an empty
-    // Swift collection keeps its storage, and idle processes are many.
-
     // MARK: Aliases
 
     mutating func activateAlias(_ ref: Reference) {
-        if isAlive { aliases.insert(ref) }
+        if isAlive { relations.change { _ = $0.aliases.insert(ref) } }
     }
 
     mutating func deactivateAlias(_ ref: Reference) {
-        aliases.remove(ref)
-        if aliases.isEmpty { aliases = [] }
+        relations.changeExisting { _ = $0.removeAlias(ref) }
     }
 
     /// Delivers the reply to call `ref`, once, and only while the caller still
@@ -238,8 +242,7 @@ struct ProcessState<Waiter> {
             call?.replied = true
             return deliver(message)
         }
-        guard aliases.remove(ref) != nil else { return .dropped }
-        if aliases.isEmpty { aliases = [] }
+        guard relations.changeExisting({ $0.removeAlias(ref) }) == true else { return .dropped }
         return deliver(message)
     }
 
@@ -264,25 +267,23 @@ struct ProcessState<Waiter> {
     /// Adds a link. Returns false if the process is dead.
     mutating func addLink(_ pid: Pid) -> Bool {
         guard isAlive else { return false }
-        links.insert(pid)
+        relations.change { _ = $0.links.insert(pid) }
         return true
     }
 
     mutating func removeLink(_ pid: Pid) {
-        links.remove(pid)
-        if links.isEmpty { links = [] }
+        relations.changeExisting { _ = $0.removeLink(pid) }
     }
 
     /// Records that `watcher` monitors this process. Returns false if dead.
     mutating func addMonitor(_ ref: Reference, by watcher: Pid) -> Bool {
         guard isAlive else { return false }
-        monitoredBy[ref] = watcher
+        relations.change { $0.monitoredBy[ref] = watcher }
         return true
     }
 
     mutating func removeMonitor(_ ref: Reference) {
-        monitoredBy[ref] = nil
-        if monitoredBy.isEmpty { monitoredBy = [:] }
+        relations.changeExisting { $0.removeMonitor(ref) }
     }
 
     /// Removes the monitor of a call that has ended. An active server keeps
@@ -290,12 +291,14 @@ struct ProcessState<Waiter> {
     /// again allocates nothing; a dormant one lets it go, as it does when it
     /// becomes dormant.
     mutating func removeCallMonitor(_ ref: Reference) {
-        monitoredBy[ref] = nil
-        if monitoredBy.isEmpty && dormantHandler != nil { monitoredBy = [:] }
+        guard dormantHandler == nil else { return removeMonitor(ref) }
+        relations.changeKeepingStorage { $0.monitoredBy[ref] = nil }
     }
 
     /// The monitors this process holds, its call's included.
-    var allMonitoring: [Reference: Pid] {
+    var allMonitoring: [Reference: Pid] { Self.monitoring(monitoring, with: call) }
+
+    private static func monitoring(_ monitoring: [Reference: Pid], with call: PendingCall?) -> [Reference: Pid] {
         guard let call else { return monitoring }
         var all = monitoring
         all[call.ref] = call.server
@@ -304,13 +307,12 @@ struct ProcessState<Waiter> {
 
     /// Records a monitor this process holds on `target`.
     mutating func startMonitoring(_ target: Pid, ref: Reference) {
-        if isAlive { monitoring[ref] = target }
+        if isAlive { relations.change { $0.monitoring[ref] = target } }
     }
 
     /// Forgets a monitor this process holds. Returns its target, if it was held.
     mutating func stopMonitoring(_ ref: Reference) -> Pid? {
-        defer { if monitoring.isEmpty { monitoring = [:] } }
-        return monitoring.removeValue(forKey: ref)
+        relations.changeExisting { $0.stopMonitoring(ref) } ?? nil
     }
 
     /// Delivers the DOWN message of a monitor this process holds; dropped if
@@ -321,8 +323,7 @@ struct ProcessState<Waiter> {
             call?.downDelivered = true
             return deliver(down)
         }
-        guard monitoring.removeValue(forKey: down.ref) != nil else { return .dropped }
-        if monitoring.isEmpty { monitoring = [:] }
+        guard stopMonitoring(down.ref) != nil else { return .dropped }
         return deliver(down)
     }
 }

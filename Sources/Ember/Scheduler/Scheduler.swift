@@ -155,11 +155,15 @@ extension Scheduler {
     /// Starts a task for a new process. Like the BEAM (and Tokio), a new
     /// process waits its turn at the back of the queue: the "run next" slot is
     /// for processes woken by a message.
-    func start(_ operation: sending @escaping @isolated(any) () async -> Void) -> Swift.Task<Void, Never> {
-        if Self.useGlobalExecutor {
-            // For comparison benchmarks only: run processes on Swift's default executor.
-            return Swift.Task(operation: operation)
-        }
+    ///
+    /// Generic, throwing and `@concurrent` to match the operation type `Task`
+    /// hands to the runtime exactly: a closure passed straight through needs
+    /// no reabstraction thunk, each of which would cost every process a heap
+    /// context and async frames for as long as it lives.
+    func start<Success: Sendable>(
+        _ operation: sending @escaping @concurrent () async throws -> Success
+    ) -> Swift.Task<Success, any Error> {
+        if Self.useGlobalExecutor { return Swift.Task(operation: operation) }
         if Worker.current?.scheduler === self { ember_set_enqueue_at_back() }
         let task = Swift.Task(executorPreference: self, operation: operation)
         ember_take_enqueue_at_back()
@@ -168,7 +172,9 @@ extension Scheduler {
 
     /// Starts the task of a dormant process woken by a message: like any
     /// process woken by a message, it runs next on this worker.
-    func startWoken(_ operation: sending @escaping @isolated(any) () async -> Void) -> Swift.Task<Void, Never> {
+    func startWoken<Success: Sendable>(
+        _ operation: sending @escaping @concurrent () async throws -> Success
+    ) -> Swift.Task<Success, any Error> {
         if Self.useGlobalExecutor { return Swift.Task(operation: operation) }
         return Swift.Task(executorPreference: self, operation: operation)
     }

@@ -1,0 +1,90 @@
+import Testing
+
+@testable import Ember
+
+/// What every process keeps, and so what a million of them cost: the
+/// state's layout, its out-of-line relations, the process table's slots.
+@Suite("Process storage")
+struct ProcessStorageTests {
+    typealias State = ProcessState<Int>
+
+    @Test("the per-process records stay packed")
+    func packedRecords() {
+        // Upper bounds, so that a field added without care shows up here.
+        // 80 bytes, plus the 24 of the call slot (`PendingCall`) that lets a
+        // call allocate nothing.
+        #expect(MemoryLayout<ProcessState<ProcessCell.Waiter>>.size <= 104)
+        #expect(MemoryLayout<SpawnOrigin>.size <= 48)
+        #expect(MemoryLayout<MessageBuffer>.size <= 24)
+    }
+
+    @Test("relations are values: changing a copy leaves the original as it was")
+    func relationsAreValues() {
+        let peer = Pid(node: 0, id: 100, serial: 0, creation: 0)
+        var original = State()
+        _ = original.addLink(peer)
+        var copy = original
+        copy.removeLink(peer)
+        copy.name = "renamed"
+        #expect(original.links == [peer] && original.name == nil)
+        #expect(copy.links.isEmpty && copy.name == "renamed")
+    }
+
+    @Test("the last relation removed leaves none, and removals of absent ones change nothing")
+    func relationsEmptyAgain() {
+        let ref = Reference(value: 7)
+        var state = State()
+        state.deactivateAlias(ref)
+        #expect(state.stopMonitoring(ref) == nil)
+        state.activateAlias(ref)
+        state.startMonitoring(Pid(node: 0, id: 100, serial: 0, creation: 0), ref: ref)
+        #expect(state.deliverReply(ref, "reply").isQueued)
+        #expect(state.stopMonitoring(ref) != nil)
+        #expect(state.links.isEmpty && state.monitoring.isEmpty && state.monitoredBy.isEmpty && state.name == nil)
+        #expect(state.deliverReply(ref, "late").isDropped)
+    }
+
+    @Test("a DOWN for a monitor that was removed is dropped, even while others are held")
+    func downAfterDemonitor() {
+        let target = Pid(node: 0, id: 100, serial: 0, creation: 0)
+        var state = State()
+        state.startMonitoring(target, ref: Reference(value: 1))
+        state.startMonitoring(target, ref: Reference(value: 2))
+        _ = state.stopMonitoring(Reference(value: 1))
+        let down = DownMessage(ref: Reference(value: 1), pid: target, reason: .normal)
+        #expect(state.deliverDown(down).isDropped)
+        #expect(state.monitoring.count == 1)
+    }
+
+    @Test("a freed slot is reused with the next serial; lookups find only the live process")
+    func tableSlots() {
+        let table = ProcessTable()
+        let origin = SpawnOrigin(parent: nil, file: #fileID, line: #line, function: #function)
+        let first = table.add { ProcessCell(id: $0, serial: $1, origin: origin) }
+        #expect(first.id != 0 && table.count == 1)
+        #expect(table.lookup(id: first.id, serial: first.serial) === first)
+        table.remove(first)
+        #expect(table.lookup(id: first.id, serial: first.serial) == nil && table.count == 0)
+        // The next spawn on the same shard reuses the slot.
+        var reused: ProcessCell?
+        var others: [ProcessCell] = []
+        for _ in 0..<64 {
+            let cell = table.add { ProcessCell(id: $0, serial: $1, origin: origin) }
+            if cell.id == first.id { reused = cell } else { others.append(cell) }
+        }
+        #expect(reused?.serial == first.serial &+ 1)
+        #expect(table.lookup(id: first.id, serial: first.serial) == nil)
+        #expect(table.all().count == 64)
+        table.remove(first)  // the old process again: nothing happens
+        #expect(table.count == 64)
+    }
+
+    @Test("an origin keeps its parent by number and prints it as before")
+    func originParent() {
+        let parent = Pid(node: 0, id: 4_242, serial: 3, creation: 0)
+        let origin = SpawnOrigin(parent: parent, file: #fileID, line: 12, function: "f()", kind: .task)
+        #expect(origin.parent == parent && origin.parent?.description == "#PID<0.4242.3>")
+        #expect(origin.line == 12 && origin.kind == .task)
+        #expect(SpawnOrigin(parent: nil, file: #fileID, line: 1, function: "g()").parent == nil)
+    }
+}
