@@ -44,6 +44,8 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
 
     // Calls and casts are handled apart: the room for a request of the
     // server's type is then made only for the kind of message that came.
+    // Inlined into `handle`: one async frame fewer per message.
+    @inline(__always)
     private func dispatch(_ message: any Sendable) async throws {
         switch message {
         case let call as CallMessage:
