@@ -23,6 +23,10 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         self.parent = parent
     }
 
+    func serve(in process: ProcessCell) async throws -> Turn {
+        try await process.serve(self)
+    }
+
     func handle(_ message: any Sendable) async throws {
         // A timeout is rare: compare types rather than attempt a cast on every message.
         if type(of: message) == ServerTimeout.self, let timeout = message as? ServerTimeout {

@@ -39,6 +39,19 @@ enum Turn: Sendable {
 protocol MessageHandler: AnyObject, Sendable {
     /// Handles one message, inside the process. Throw to exit.
     func handle(_ message: any Sendable) async throws
+
+    /// Handles the messages of `process` until it goes dormant, with
+    /// ``ProcessCell/serve(_:)``. A handler of a concrete class implements it
+    /// as `try await process.serve(self)`: the loop is then inlined with the
+    /// handler's own type, so each message is handed over by a direct call
+    /// rather than through the protocol (which costs an executor check on return).
+    func serve(in process: ProcessCell) async throws -> Turn
+}
+
+extension MessageHandler {
+    func serve(in process: ProcessCell) async throws -> Turn {
+        try await process.serve(self)
+    }
 }
 
 /// Where and by whom a process was started, for crash reports.
@@ -184,7 +197,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Starts a task to handle the messages of a dormant process.
     private func wake(_ handler: any MessageHandler, generation: UInt32) {
         let task = Runtime.shared.scheduler.startWoken { [self] in
-            await self.run { try await self.serve(handler) }
+            await self.run { try await handler.serve(in: self) }
         }
         attach(task, generation: generation)
     }
@@ -227,7 +240,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// again before going dormant. A caller making call after call so finds
     /// its server still running, and no call pays for a new task. Lingering
     /// is a single turn of the worker, so an idle server still holds no task.
-    func serve(_ handler: any MessageHandler) async throws -> Turn {
+    @inline(__always)
+    func serve<Handler: MessageHandler>(_ handler: Handler) async throws -> Turn {
         var mayLinger = false
         while true {
             if let message = try takeOldest() {
