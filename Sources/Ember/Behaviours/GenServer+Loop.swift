@@ -53,9 +53,9 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     private func dispatch(_ message: any Sendable) async throws {
         switch message {
         case let call as CallMessage:
-            try await handle(call)
+            try await dispatchCall(call)
         case let cast as CastMessage:
-            try await handle(cast)
+            try await dispatchCast(cast)
         case let stop as StopRequest:
             try await self.stop(stop.reason)
         case let exit as ExitMessage where exit.from == parent:
@@ -68,7 +68,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         }
     }
 
-    private func handle(_ call: CallMessage) async throws {
+    private func dispatchCall(_ call: CallMessage) async throws {
         guard let request = call.request as? Server.Request else {
             throw GenServerError.unexpected("call", inspect(call.request))
         }
@@ -85,7 +85,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         }
     }
 
-    private func handle(_ cast: CastMessage) async throws {
+    private func dispatchCast(_ cast: CastMessage) async throws {
         guard let request = cast.request as? Server.Cast else {
             throw GenServerError.unexpected("cast", inspect(cast.request))
         }
