@@ -112,7 +112,7 @@ extension GenServer {
             Calls.reply(start, InitReply.started)
             let loop = GenServerLoop(server, parent: parent)
             try await loop.proceed(next)
-            return try await me.serve(loop)
+            return try await loop.serve(in: me)
         case .ignore:
             Calls.reply(start, InitReply.ignored)
             return .finished

@@ -23,6 +23,10 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         self.parent = parent
     }
 
+    func serve(in process: ProcessCell) async throws -> Turn {
+        try await process.serve(self)
+    }
+
     func handle(_ message: any Sendable) async throws {
         // A timeout is rare: compare types rather than attempt a cast on every message.
         if type(of: message) == ServerTimeout.self, let timeout = message as? ServerTimeout {
@@ -44,12 +48,14 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
 
     // Calls and casts are handled apart: the room for a request of the
     // server's type is then made only for the kind of message that came.
+    // Inlined into `handle`: one async frame fewer per message.
+    @inline(__always)
     private func dispatch(_ message: any Sendable) async throws {
         switch message {
         case let call as CallMessage:
-            try await handle(call)
+            try await dispatchCall(call)
         case let cast as CastMessage:
-            try await handle(cast)
+            try await dispatchCast(cast)
         case let stop as StopRequest:
             try await self.stop(stop.reason)
         case let exit as ExitMessage where exit.from == parent:
@@ -62,7 +68,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         }
     }
 
-    private func handle(_ call: CallMessage) async throws {
+    private func dispatchCall(_ call: CallMessage) async throws {
         guard let request = call.request as? Server.Request else {
             throw GenServerError.unexpected("call", inspect(call.request))
         }
@@ -79,7 +85,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         }
     }
 
-    private func handle(_ cast: CastMessage) async throws {
+    private func dispatchCast(_ cast: CastMessage) async throws {
         guard let request = cast.request as? Server.Cast else {
             throw GenServerError.unexpected("cast", inspect(cast.request))
         }

@@ -72,6 +72,19 @@ enum ProcessEntry: Sendable {
 protocol MessageHandler: AnyObject, Sendable {
     /// Handles one message, inside the process. Throw to exit.
     func handle(_ message: any Sendable) async throws
+
+    /// Handles the messages of `process` until it goes dormant, with
+    /// ``ProcessCell/serve(_:)``. A handler of a concrete class implements it
+    /// as `try await process.serve(self)`: the loop is then inlined with the
+    /// handler's own type, so each message is handed over by a direct call
+    /// rather than through the protocol (which costs an executor check on return).
+    func serve(in process: ProcessCell) async throws -> Turn
+}
+
+extension MessageHandler {
+    func serve(in process: ProcessCell) async throws -> Turn {
+        try await process.serve(self)
+    }
 }
 
 /// The runtime's side of one process: its state machine behind a lock, and
@@ -236,7 +249,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
                         try await body()
                         return .finished
                     case .server(let body): return try await body()
-                    case .handler(let handler): return try await serve(handler)
+                    case .handler(let handler): return try await handler.serve(in: self)
                     }
                 })
             } catch {
@@ -282,7 +295,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// again before going dormant. A caller making call after call so finds
     /// its server still running, and no call pays for a new task. Lingering
     /// is a single turn of the worker, so an idle server still holds no task.
-    func serve(_ handler: any MessageHandler) async throws -> Turn {
+    @inline(__always)
+    func serve<Handler: MessageHandler>(_ handler: Handler) async throws -> Turn {
         var mayLinger = false
         while true {
             if let message = try takeOldest() {

@@ -145,8 +145,8 @@ extension Scheduler {
     /// (typically the process it just answered) has run, on this worker: a
     /// server that just replied lets its caller run and send the next request,
     /// then looks for it, instead of going dormant and needing a new task.
-    /// The job is not stealable, so a second worker cannot take it and race
-    /// the caller. Call it only when ``mayLinger`` is true.
+    /// The lingering process is not stealable, so a second worker cannot take
+    /// it and race the caller. Call it only when ``mayLinger`` is true.
     static func linger() async {
         guard let worker = Worker.current else { return }
         await withUnsafeContinuation { worker.putLater($0) }
