@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 
 @testable import Ember
@@ -86,5 +88,22 @@ struct ProcessStorageTests {
         #expect(origin.parent == parent && origin.parent?.description == "#PID<0.4242.3>")
         #expect(origin.line == 12 && origin.kind == .task)
         #expect(SpawnOrigin(parent: nil, file: #fileID, line: 1, function: "g()").parent == nil)
+    }
+
+    @Test("a process knows itself whether it was spawned from a task, a process or a thread outside any task")
+    func knowsItselfFromEverySpawner() async throws {
+        let known = Mutex<[Bool]>([])
+        let record: @Sendable () -> Void = {
+            spawn {
+                let me = try? Pid.current
+                known.withLock { $0.append(me != nil && ProcessCell.current === me?.cell) }
+            }
+        }
+        record()  // from this test's task
+        try await withProcess { record() }  // from a process
+        let thread = Thread { record() }  // from a thread with no task
+        thread.start()
+        #expect(await eventually { known.withLock { $0.count } == 3 })
+        #expect(known.withLock { $0 } == [true, true, true])
     }
 }

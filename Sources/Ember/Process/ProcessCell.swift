@@ -226,15 +226,26 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     /// Starts a task to handle the messages of a dormant process.
     private func wake(_ handler: any MessageHandler, generation: UInt32) {
-        let task = Runtime.shared.scheduler.startWoken { [self] in await self.run(.handler(handler)) }
+        let task = startingTask { Runtime.shared.scheduler.startWoken { [self] in await self.run(.handler(handler)) } }
         attach(task, generation: generation)
+    }
+
+    /// Starts a task of this process with `start`, with `bound` set to this
+    /// process while it does. A new task inherits the task-local values of
+    /// the code that starts it (Swift copies them), so the process's task has
+    /// its binding from its first instruction, and needs no `withValue` scope
+    /// of its own: that scope cost every process async frames in its slab and
+    /// three executor hops when it started.
+    func startingTask(_ start: () -> SwiftTaskOfProcess) -> SwiftTaskOfProcess {
+        ProcessCell.$bound.withValue(self, operation: start)
     }
 
     // MARK: The process's own side
 
     /// The body of the process's task: runs one task of the process, `entry`
     /// as the process, then its exit — unless it left the process dormant,
-    /// waiting for messages.
+    /// waiting for messages. The task was started by ``startingTask(_:)``,
+    /// so `bound` is this process.
     ///
     /// Its async frame stays small (every waiting process keeps it): the
     /// work before and after the body is in synchronous functions.
@@ -243,15 +254,13 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         if isAlive {
             ownerTask.store(taskIdentity(), ordering: .relaxed)
             do {
-                turn = .success(try await ProcessCell.$bound.withValue(self) {
-                    switch entry {
-                    case .body(let body):
-                        try await body()
-                        return .finished
-                    case .server(let body): return try await body()
-                    case .handler(let handler): return try await handler.serve(in: self)
-                    }
-                })
+                switch entry {
+                case .body(let body):
+                    try await body()
+                    turn = .success(.finished)
+                case .server(let body): turn = .success(try await body())
+                case .handler(let handler): turn = .success(try await handler.serve(in: self))
+                }
             } catch {
                 turn = .failure(error)
             }

@@ -71,13 +71,14 @@ final class Runtime: Sendable {
                 ref = newRef
             }
         }
-        let task: SwiftTaskOfProcess
-        if case .body(let body) = entry {
-            // The task's closure captures the body rather than the entry: its
-            // context, kept as long as the process lives, is 16 bytes smaller.
-            task = scheduler.start { await cell.run(.body(body)) }
-        } else {
-            task = scheduler.start { await cell.run(entry) }
+        let task = cell.startingTask {
+            if case .body(let body) = entry {
+                // The task's closure captures the body rather than the entry: its
+                // context, kept as long as the process lives, is 16 bytes smaller.
+                scheduler.start { await cell.run(.body(body)) }
+            } else {
+                scheduler.start { await cell.run(entry) }
+            }
         }
         cell.attach(task)
         return (pid, ref)
