@@ -26,6 +26,11 @@ import Ember
 /// number, parents sum.
 @Sendable func skynet(_ options: Options, _ report: Report) async throws {
     let size = options.int("size", default: 1_000_000)
+    // The tree splits each node's range in ten: any other size reaches a node
+    // of size 0, which would spawn without end.
+    guard size > 0, String(size).dropFirst().allSatisfy({ $0 == "0" }), String(size).first == "1" else {
+        throw BenchError.wrongResult("skynet --size must be a power of 10, not \(size)")
+    }
     let leaks = try await LeakBaseline.take()
     let start = now()
     let sum = try await withProcess { () -> Int in

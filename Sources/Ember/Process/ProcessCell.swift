@@ -490,7 +490,11 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     }
 
     /// Counts a send against the process's budget. Called only by the process itself.
-    func chargeSend() { budget -= 1 }
+    func chargeSend() {
+        // A spent budget stays spent (0) until the next receive yields and
+        // renews it: a process that only sends must not run it past Int32.min.
+        if budget > 0 { budget -= 1 }
+    }
 
     /// Messages waiting in the mailbox, whether or not the process has looked at them.
     var messageQueueLength: Int {
