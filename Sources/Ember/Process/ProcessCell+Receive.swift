@@ -1,0 +1,212 @@
+import Synchronization
+
+// The receiving side of a process's mailbox: selective receive, the
+// synchronous look before it suspends, and what wakes it. Only the process's
+// own task calls these (see the storage rules on ``ProcessCell``).
+
+/// Where a receive stands between its suspensions.
+struct MailboxSearch {
+    var filter: CastFilter
+    /// Saved messages already scanned: a wake-up scans only what it brought.
+    var scanned = 0
+    /// The receive's timeout, armed at its first wait.
+    var timer: Timer?
+    /// The timer's token (0: no timeout).
+    var token: UInt64 = 0
+}
+
+/// What a receive does next.
+enum ReceiveStep {
+    case matched
+    case timedOut
+    /// Suspend until a message, the timeout with this token, or an exit.
+    case wait(token: UInt64)
+}
+
+extension ProcessCell {
+    /// Selective receive: consumes the first message, oldest first, that
+    /// `match` accepts, leaving the others in order. Returns false when
+    /// `timeout` passes first. Throws the exit reason if the process is dead.
+    ///
+    /// Not generic, so the hot path needs no runtime type metadata: the typed
+    /// front ends (`receive(_:)` and friends) are inlined into the caller.
+    /// `wanted` is the type `match` casts to: messages that cannot be cast to
+    /// it are passed over without calling `match` (see ``CastFilter``).
+    ///
+    /// The work between suspensions is in synchronous functions: this async
+    /// frame is kept by every waiting process, so it holds only what must
+    /// survive a suspension.
+    @usableFromInline
+    func receive(
+        timeout: Timeout, accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool
+    ) async throws -> Bool {
+        if spendReceiveBudget() { await Scheduler.yield() }
+        var search = MailboxSearch(filter: CastFilter(wanted: wanted))
+        defer { search.timer?.cancel() }
+        while true {
+            switch try look(&search, timeout: timeout, match) {
+            case .matched: return true
+            case .timedOut: return false
+            case .wait(let token): if try !take(await suspend(token: token)) { return false }
+            }
+        }
+    }
+
+    /// The receive of a message that is already here, without suspending:
+    /// true if `match` took one. False leaves it to ``receive(timeout:accepting:_:)``,
+    /// also when the process's budget is spent (that one yields).
+    @usableFromInline
+    func receiveArrived(accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool) throws -> Bool {
+        guard budget > 1, isAlive else { return false }
+        var search = MailboxSearch(filter: CastFilter(wanted: wanted))
+        guard try consumeFirst(&search, match) else { return false }
+        budget -= 1
+        return true
+    }
+
+    /// Counts a receive (or a message a server handles) against the budget.
+    /// True when the slice is spent and someone waits for this worker: the
+    /// process yields first.
+    func spendReceiveBudget() -> Bool {
+        budget -= 1
+        guard budget <= 0 else { return false }
+        budget = Self.budgetPerSlice
+        return Scheduler.othersAreWaiting
+    }
+
+    /// Looks for a match among the saved messages, then among the arrived
+    /// ones; if there is none, arms the timeout and says how to wait.
+    @inline(never)
+    func look(
+        _ search: inout MailboxSearch, timeout: Timeout, _ match: (any Sendable) throws -> Bool
+    ) throws -> ReceiveStep {
+        if try consumeFirst(&search, match) { return .matched }
+        if !isAlive { throw exitReasonOrKilled() }
+        guard let nanoseconds = timeout.nanoseconds else { return .wait(token: 0) }
+        if nanoseconds == 0 { return .timedOut }
+        if search.timer == nil {
+            receiveCounter &+= 1
+            search.token = receiveCounter
+            search.timer = Runtime.shared.scheduler.timers.schedule(
+                after: nanoseconds, target: self, token: search.token)
+        }
+        return .wait(token: search.token)
+    }
+
+    /// Consumes the first message `match` accepts among the saved messages
+    /// not yet scanned, then among new arrivals. False if none; `search`
+    /// then covers every message looked at.
+    func consumeFirst(_ search: inout MailboxSearch, _ match: (any Sendable) throws -> Bool) throws -> Bool {
+        repeat {
+            if let found = try saved.firstPosition(from: search.scanned, filter: &search.filter, where: match) {
+                saved.remove(at: found)
+                savedCount.store(saved.count, ordering: .relaxed)
+                return true
+            }
+            search.scanned = saved.count
+        } while takeArrivals()
+        return false
+    }
+
+    /// Takes what woke the receiver. False if the timeout fired; throws the
+    /// exit reason if the process died while waiting.
+    @inline(never)
+    func take(_ wake: Wake) throws -> Bool {
+        // Woken, perhaps on another worker: make the sends that follow find
+        // this process at once (see `current`).
+        Worker.current?.remember(self, for: ownerTask.load(ordering: .relaxed))
+        switch wake {
+        case .message(let envelope): saved.append(envelope)
+        case .messages(let envelopes): saved.append(contentsOf: envelopes)
+        case .timeout: return false
+        case .exited: throw exitReasonOrKilled()
+        }
+        savedCount.store(saved.count, ordering: .relaxed)
+        return true
+    }
+
+    func suspend(token: UInt64) async -> Wake {
+        // Like every function of this module, this one runs on its caller's
+        // actor (NonisolatedNonsendingByDefault); reading it costs no hop.
+        let isolation = #isolation
+        if let isolation {
+            return await withUnsafeContinuation(isolation: isolation) { self.register($0, token: token) }
+        }
+        // Not isolated to an actor, so the receiver may go on wherever its
+        // task is resumed, which is Ember's scheduler (the task's preferred
+        // executor). The inheriting variant goes straight on there; the
+        // standard one would then hop to the generic executor, asking the
+        // Swift runtime (under a lock) for the task's preferred executor on
+        // every message.
+        return await _unsafeInheritExecutor_withUnsafeContinuation { self.register($0, token: token) }
+    }
+
+    /// Registers the suspended receiver, or resumes it at once if it need not wait.
+    func register(_ continuation: Waiter, token: UInt64) {
+        // The continuation is resumed exactly once: by whoever takes it out
+        // of `state` under the lock, or here if `wait` does not keep it.
+        switch state.withLock({ $0.wait(continuation, token: token) }) {
+        case .waiting: break
+        case .arrived(let messages): continuation.resume(returning: .messages(messages))
+        case .timedOut: continuation.resume(returning: .timeout)
+        case .dead: continuation.resume(returning: .exited)
+        }
+    }
+
+    /// Moves arrived messages behind the ones already set aside. Returns false
+    /// if nothing had arrived.
+    @discardableResult
+    func takeArrivals() -> Bool {
+        guard arrivalsMayWait.load(ordering: .acquiring) else { return false }
+        arrivalsMayWait.store(false, ordering: .relaxed)
+        guard saved.isEmpty else {
+            guard let arrived = state.withLock({ $0.takeIncoming() }) else { return false }
+            saved.append(contentsOf: arrived)
+            savedCount.store(saved.count, ordering: .relaxed)
+            return true
+        }
+        // Trade buffers: the empty `saved` storage becomes the new `incoming`,
+        // so a steady flow of messages allocates nothing.
+        let spare = saved.takeEmptyStorage()
+        guard let arrived = state.withLock({ $0.takeIncoming(leaving: spare) }) else {
+            saved = MessageBuffer(spare)
+            return false
+        }
+        saved = MessageBuffer(arrived)
+        savedCount.store(saved.count, ordering: .relaxed)
+        return true
+    }
+
+    /// Counts a send against the process's budget. Called only by the process itself.
+    func chargeSend() {
+        // A spent budget stays spent (0) until the next receive yields and
+        // renews it: a process that only sends must not run it past Int32.min.
+        if budget > 0 { budget -= 1 }
+    }
+
+    /// Messages waiting in the mailbox, whether or not the process has looked at them.
+    var messageQueueLength: Int {
+        savedCount.load(ordering: .relaxed) + state.withLock { $0.incomingCount }
+    }
+
+    func exitReasonOrKilled() -> ExitReason {
+        state.withLock { $0.exitReason } ?? .killed
+    }
+
+    /// Removes every message, waiting or arrived, and returns them in order.
+    func takeAll() -> [any Sendable] {
+        takeArrivals()
+        defer {
+            saved = MessageBuffer()
+            savedCount.store(0, ordering: .relaxed)
+        }
+        return saved.messages
+    }
+
+    /// Removes waiting messages that satisfy `predicate`.
+    func removeMessages(where predicate: @Sendable (any Sendable) -> Bool) {
+        saved.removeAll(where: predicate)
+        savedCount.store(saved.count, ordering: .relaxed)
+        state.withLock { $0.removeIncoming(where: predicate) }
+    }
+}
