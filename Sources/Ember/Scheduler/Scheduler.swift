@@ -123,7 +123,7 @@ extension Scheduler {
     /// spent yields only then.
     static var othersAreWaiting: Bool {
         guard let worker = Worker.current else { return true }
-        return worker.queuedCount > 0 || worker.hasNext || worker.scheduler.hasGlobalWork
+        return worker.hasNext || worker.hasQueuedWork
     }
 
     /// Suspends the calling process and puts it at the back of its worker's run
@@ -138,7 +138,7 @@ extension Scheduler {
     /// lingering delays nobody.
     static var mayLinger: Bool {
         guard let worker = Worker.current else { return false }
-        return worker.laterIsFree && worker.queuedCount == 0 && !worker.scheduler.hasGlobalWork
+        return worker.laterIsFree && !worker.hasQueuedWork
     }
 
     /// Suspends the calling process until the job in this worker's next slot

@@ -63,6 +63,9 @@ final class Worker: @unchecked Sendable {
 
     var queuedCount: Int { queued.load(ordering: .relaxed) }
 
+    /// Jobs wait in this worker's queue or in the global queue.
+    var hasQueuedWork: Bool { queuedCount > 0 || scheduler.hasGlobalWork }
+
     /// A job waits in the next slot. Only meaningful on the worker's own thread.
     var hasNext: Bool { next != nil }
 
@@ -183,17 +186,12 @@ final class Worker: @unchecked Sendable {
         return popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self)
     }
 
-    @inline(__always)
-    private func run(_ job: UnownedJob, on executor: UnownedTaskExecutor) {
-        job.runSynchronously(on: executor)
-    }
-
     private func run() {
         ember_set_current_worker(Unmanaged.passUnretained(self).toOpaque())
         let executor = scheduler.asUnownedTaskExecutor()
         while true {
             if let job = findWork() {
-                run(job, on: executor)
+                job.runSynchronously(on: executor)
                 continue
             }
             var found: UnownedJob?
@@ -205,7 +203,7 @@ final class Worker: @unchecked Sendable {
                 }
             }
             if let job = found {
-                run(job, on: executor)
+                job.runSynchronously(on: executor)
                 continue
             }
             scheduler.parker.park { [unowned(unsafe) self] in
