@@ -40,14 +40,22 @@ extension ProcessCell {
     func receive(
         timeout: Timeout, accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool
     ) async throws -> Bool {
-        if spendReceiveBudget() { await Scheduler.yield() }
+        if spendReceiveBudget() { await Scheduler.endSlice() }
         var search = MailboxSearch(filter: CastFilter(wanted: wanted))
         defer { search.timer?.cancel() }
+        // A receive with a timeout never hands off: it must be able to time
+        // out on another worker while the process it woke runs long. Nor
+        // does one on an actor, which would stay busy meanwhile.
+        let mayHandOff = timeout.nanoseconds == nil && Self.isUnisolated()
         while true {
             switch try look(&search, timeout: timeout, match) {
             case .matched: return true
             case .timedOut: return false
-            case .wait(let token): if try !take(await suspend(token: token)) { return false }
+            case .wait(let token):
+                // A hand-off, then a fresh look. (Had the process been killed
+                // meanwhile, what arrived is gone and `look` throws.)
+                if mayHandOff && Worker.handOff() { continue }
+                if try !take(await suspend(token: token)) { return false }
             }
         }
     }
@@ -123,6 +131,11 @@ extension ProcessCell {
         }
         savedCount.store(saved.count, ordering: .relaxed)
         return true
+    }
+
+    /// True when the caller is isolated to no actor.
+    static func isUnisolated(_ isolation: isolated (any Actor)? = #isolation) -> Bool {
+        isolation == nil
     }
 
     func suspend(token: UInt64) async -> Wake {

@@ -292,7 +292,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             if let message = try takeOldest() {
                 try await handler.handle(message)
                 mayLinger = true
-                if spendReceiveBudget() { await Scheduler.yield() }
+                if spendReceiveBudget() { await Scheduler.endSlice() }
             } else if mayLinger && Scheduler.mayLinger {
                 mayLinger = false
                 await Scheduler.linger()

@@ -133,6 +133,15 @@ extension Scheduler {
         await Swift.Task.yield()
     }
 
+    /// Ends the calling process's slice: it goes on after the work waiting
+    /// for this worker. When only the next slot holds work (typically the
+    /// process it just sent to), it lingers instead of joining the queue:
+    /// an idle worker then cannot steal it away from the process it talks to,
+    /// which would make every message between the two cross cores.
+    static func endSlice() async {
+        if mayLinger { await linger() } else { await yield() }
+    }
+
     /// True if the calling process may linger (see ``linger()``): it runs on a
     /// worker whose later slot is free and whose queues are empty, so
     /// lingering delays nobody.

@@ -69,6 +69,39 @@ final class Worker: @unchecked Sendable {
     /// A job waits in the next slot. Only meaningful on the worker's own thread.
     var hasNext: Bool { next != nil }
 
+    /// A job runs inside another one (see `handOff()`).
+    @exclusivity(unchecked) private var handingOff = false
+
+    /// Runs the job in the next slot now, inside the running process, which
+    /// is about to wait for a message with no timeout: a hand-off. The
+    /// process it just woke (typically the one it asked something) runs
+    /// without the waiting one suspending first; if it answers, the waiting
+    /// process finds the answer and goes on without having suspended at all.
+    /// On one worker that is half the task switches of a request and reply.
+    ///
+    /// The Swift runtime supports a job run inside another: it saves and
+    /// restores the current task, the executor tracking and the exclusivity
+    /// accesses around it. One level only: a job run this way does not hand
+    /// off in turn, so the thread's stack stays bounded. False, with nothing
+    /// run, if the calling thread is no worker, the next slot is empty,
+    /// a hand-off is under way, or the next slot's streak is spent while
+    /// others queue.
+    static func handOff() -> Bool {
+        guard let worker = Worker.current else { return false }
+        return worker.runNextInPlace()
+    }
+
+    private func runNextInPlace() -> Bool {
+        guard !handingOff, let job = next else { return false }
+        if nextStreak >= Self.nextSlotStreakLimit && queued.load(ordering: .relaxed) > 0 { return false }
+        next = nil
+        nextStreak += 1
+        handingOff = true
+        job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
+        handingOff = false
+        return true
+    }
+
     func start(on scheduler: Scheduler) {
         self.scheduler = scheduler
         let context = Unmanaged.passRetained(self).toOpaque()

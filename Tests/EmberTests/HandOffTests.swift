@@ -1,0 +1,100 @@
+import Synchronization
+import Testing
+
+@testable import Ember
+
+/// A process that waits for a message with no timeout may run the process it
+/// just woke in its place, without suspending (see `Worker.handOff()`). These
+/// specify what must not change when it does.
+@Suite("Hand-off")
+struct HandOffTests {
+    enum Label {
+        @TaskLocal static var value = "none"
+    }
+
+    struct Request: Sendable { let from: Pid }
+    /// What the answering process saw: itself, its task-local value and the
+    /// state of the process that asked.
+    struct Answer: Sendable, Equatable {
+        let me: Pid
+        let label: String
+        let askerRunning: Bool
+    }
+
+    @Test("a process that ran another in its place is still itself afterwards, task locals included")
+    func identityKept() async throws {
+        let handOffs = try await withProcess { () -> Int in
+            let me = try Pid.current
+            let answerer = spawn {
+                try await Label.$value.withValue("answerer") {
+                    while true {
+                        let request = try await receive(Request.self)
+                        send(request.from, Answer(
+                            me: try Pid.current, label: Label.value,
+                            askerRunning: request.from.info()?.status == .running))
+                    }
+                }
+            }
+            defer { answerer.exit(.kill) }
+            return try await Label.$value.withValue("asker") {
+                var handOffs = 0
+                for _ in 0..<200 {
+                    send(answerer, Request(from: me))
+                    let answer = try await receive(Answer.self)
+                    #expect(answer.me == answerer)
+                    #expect(answer.label == "answerer")
+                    #expect(try Pid.current == me)
+                    #expect(Label.value == "asker")
+                    // Either side may be the one that hands off: the one
+                    // that runs in its place sees it running, not waiting.
+                    if answer.askerRunning || answerer.info()?.status == .running { handOffs += 1 }
+                }
+                return handOffs
+            }
+        }
+        // Not every time (the streak limit, and other tests' processes share
+        // the workers), but some of 200 times.
+        #expect(handOffs > 0)
+    }
+
+    @Test("a process killed while the process it woke runs in its place unwinds, and does not take a reply already there")
+    func killedDuringHandOff() async throws {
+        let wentOn = Mutex(false)
+        try await withProcess {
+            let me = try Pid.current
+            let answerer = spawn {
+                send(me, Atom("ready"))
+                let request = try await receive(Request.self)
+                send(request.from, "reply")
+                request.from.exit(.kill)
+            }
+            _ = try await receive { (m: Atom) in m == "ready" ? m : nil }
+            let (asker, ref) = try spawnMonitor {
+                send(answerer, Request(from: try Pid.current))
+                _ = try await receive(String.self)
+                wentOn.withLock { $0 = true }
+            }
+            let down = try #require(try await down(ref))
+            #expect(down.pid == asker)
+            #expect(down.reason == .killed)
+            #expect(!wentOn.withLock { $0 }, "the killed asker ran on past its receive")
+        }
+    }
+
+    @Test("a receive with a timeout times out while the process it woke runs long")
+    func timeoutNotHandedOff() async throws {
+        try await withProcess {
+            let me = try Pid.current
+            let busy = spawn {
+                _ = try await receive(Request.self)
+                // Busy for a bounded while without a suspension point.
+                let until = ContinuousClock.now + .milliseconds(300)
+                while ContinuousClock.now < until {}
+                send(me, "late")
+            }
+            send(busy, Request(from: me))
+            #expect(try await receive(String.self, after: 50) == nil)
+            #expect(try await receive(String.self) == "late")
+        }
+    }
+}
