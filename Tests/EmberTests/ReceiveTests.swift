@@ -126,6 +126,26 @@ struct ReceiveTests {
         _ = received
     }
 
+    @Test("a message handed to a waiting receiver whose matcher throws stays in the mailbox, behind older ones")
+    func throwingMatcherKeepsMessage() async throws {
+        struct Refused: Error {}
+        let left = try await withProcess { () -> [String] in
+            let me = try Pid.current
+            send(me, 1)
+            let sender = spawn {
+                #expect(await eventually { me.info()?.status == .waiting })
+                send(me, "refused")
+            }
+            await #expect(throws: Refused.self) {
+                // With a timeout, so the receiver is waiting when the message comes.
+                _ = try await receive(after: 10_000) { (_: String) -> String? in throw Refused() }
+            }
+            _ = sender
+            return try flush().map(inspect)
+        }
+        #expect(left == ["1", "\"refused\""])
+    }
+
     @Test("a timeout with only non-matching arrivals still fires and keeps them")
     func timeoutKeepsOthers() async throws {
         let rest = try await withProcess { () -> [String] in

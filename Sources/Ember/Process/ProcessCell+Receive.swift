@@ -15,6 +15,15 @@ struct MailboxSearch {
     var token: UInt64 = 0
 }
 
+/// What came of a receiver's wake-up.
+enum WakeOutcome {
+    /// The message handed over was the match, and is consumed.
+    case matched
+    case timedOut
+    /// What arrived is in the mailbox, to be looked at.
+    case saved
+}
+
 /// What a receive does next.
 enum ReceiveStep {
     case matched
@@ -55,7 +64,11 @@ extension ProcessCell {
                 // A hand-off, then a fresh look. (Had the process been killed
                 // meanwhile, what arrived is gone and `look` throws.)
                 if mayHandOff && Worker.handOff() { continue }
-                if try !take(await suspend(token: token)) { return false }
+                switch try take(await suspend(token: token), &search, match) {
+                case .matched: return true
+                case .timedOut: return false
+                case .saved: continue
+                }
             }
         }
     }
@@ -116,21 +129,36 @@ extension ProcessCell {
         return false
     }
 
-    /// Takes what woke the receiver. False if the timeout fired; throws the
-    /// exit reason if the process died while waiting.
+    /// Takes what woke the receiver. A single message handed over, with no
+    /// older one left to scan, is offered to `match` at once: taken, it never
+    /// touches the mailbox's buffer (cold, for a process that waited long).
+    /// Throws the exit reason if the process died while waiting.
     @inline(never)
-    func take(_ wake: Wake) throws -> Bool {
+    func take(
+        _ wake: Wake, _ search: inout MailboxSearch, _ match: (any Sendable) throws -> Bool
+    ) throws -> WakeOutcome {
         // Woken, perhaps on another worker: make the sends that follow find
         // this process at once (see `current`).
         Worker.current?.remember(self, for: ownerTask.load(ordering: .relaxed))
         switch wake {
-        case .message(let envelope): saved.append(envelope)
+        case .message(let envelope):
+            if search.scanned == saved.count && search.filter.mayMatch(envelope.type) {
+                let accepted: Bool
+                do { accepted = try match(envelope.message) } catch {
+                    saved.append(envelope)
+                    savedCount.store(saved.count, ordering: .relaxed)
+                    throw error
+                }
+                if accepted { return .matched }
+                search.scanned += 1
+            }
+            saved.append(envelope)
         case .messages(let envelopes): saved.append(contentsOf: envelopes)
-        case .timeout: return false
+        case .timeout: return .timedOut
         case .exited: throw exitReasonOrKilled()
         }
         savedCount.store(saved.count, ordering: .relaxed)
-        return true
+        return .saved
     }
 
     /// True when the caller is isolated to no actor.

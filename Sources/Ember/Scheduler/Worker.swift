@@ -85,7 +85,7 @@ final class Worker: @unchecked Sendable {
     /// off in turn, so the thread's stack stays bounded. False, with nothing
     /// run, if the calling thread is no worker, the next slot is empty,
     /// a hand-off is under way, or the next slot's streak is spent while
-    /// others queue.
+    /// other work waits in this worker's queue or the global queue.
     static func handOff() -> Bool {
         guard let worker = Worker.current else { return false }
         return worker.runNextInPlace()
@@ -93,7 +93,10 @@ final class Worker: @unchecked Sendable {
 
     private func runNextInPlace() -> Bool {
         guard !handingOff, let job = next else { return false }
-        if nextStreak >= Self.nextSlotStreakLimit && queued.load(ordering: .relaxed) > 0 { return false }
+        // A process that keeps handing off (each one it runs wakes the next,
+        // as around a ring) keeps the worker from its run loop: it heeds
+        // the streak limit, and the global queue counts as waiting work.
+        if nextStreak >= Self.nextSlotStreakLimit && hasQueuedWork { return false }
         next = nil
         nextStreak += 1
         handingOff = true
