@@ -13,6 +13,8 @@ struct MailboxSearch {
     var timer: Timer?
     /// The timer's token (0: no timeout).
     var token: UInt64 = 0
+    /// False on an actor (see `look`).
+    let mayHandOff: Bool
 }
 
 /// What came of a receiver's wake-up.
@@ -50,20 +52,13 @@ extension ProcessCell {
         timeout: Timeout, accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool
     ) async throws -> Bool {
         if spendReceiveBudget() { await Scheduler.endSlice() }
-        var search = MailboxSearch(filter: CastFilter(wanted: wanted))
+        var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: Self.isUnisolated())
         defer { search.timer?.cancel() }
-        // A receive with a timeout never hands off: it must be able to time
-        // out on another worker while the process it woke runs long. Nor
-        // does one on an actor, which would stay busy meanwhile.
-        let mayHandOff = timeout.nanoseconds == nil && Self.isUnisolated()
         while true {
             switch try look(&search, timeout: timeout, match) {
             case .matched: return true
             case .timedOut: return false
             case .wait(let token):
-                // A hand-off, then a fresh look. (Had the process been killed
-                // meanwhile, what arrived is gone and `look` throws.)
-                if mayHandOff && Worker.handOff() { continue }
                 switch try take(await suspend(token: token), &search, match) {
                 case .matched: return true
                 case .timedOut: return false
@@ -79,7 +74,7 @@ extension ProcessCell {
     @usableFromInline
     func receiveArrived(accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool) throws -> Bool {
         guard budget > 1, isAlive else { return false }
-        var search = MailboxSearch(filter: CastFilter(wanted: wanted))
+        var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: false)
         guard try consumeFirst(&search, match) else { return false }
         budget -= 1
         return true
@@ -96,13 +91,21 @@ extension ProcessCell {
     }
 
     /// Looks for a match among the saved messages, then among the arrived
-    /// ones; if there is none, arms the timeout and says how to wait.
+    /// ones; if there is none, hands off (see `Worker.handOff()`) and looks
+    /// again, or arms the timeout and says how to wait.
     @inline(never)
     func look(
         _ search: inout MailboxSearch, timeout: Timeout, _ match: (any Sendable) throws -> Bool
     ) throws -> ReceiveStep {
-        if try consumeFirst(&search, match) { return .matched }
-        if !isAlive { throw exitReasonOrKilled() }
+        repeat {
+            if try consumeFirst(&search, match) { return .matched }
+            // Had the process been killed during a hand-off, what arrived
+            // meanwhile is gone: this throws.
+            if !isAlive { throw exitReasonOrKilled() }
+            // A receive with a timeout never hands off: it must be able to
+            // time out on another worker while the process it woke runs long.
+            // Nor does one on an actor, which would stay busy meanwhile.
+        } while timeout.nanoseconds == nil && search.mayHandOff && Worker.handOff()
         guard let nanoseconds = timeout.nanoseconds else { return .wait(token: 0) }
         if nanoseconds == 0 { return .timedOut }
         if search.timer == nil {

@@ -138,6 +138,12 @@ extension Scheduler {
     /// process it just sent to), it lingers instead of joining the queue:
     /// an idle worker then cannot steal it away from the process it talks to,
     /// which would make every message between the two cross cores.
+    ///
+    /// Never inlined: its suspension would then be part of every `receive`'s
+    /// async frame, which each waiting process keeps; that frame must leave
+    /// the process's stack within the Swift task allocator's first slab, or
+    /// every blocked process costs another kilobyte (spawn-idle measures it).
+    @inline(never)
     static func endSlice() async {
         if mayLinger { await linger() } else { await yield() }
     }
