@@ -96,7 +96,7 @@ struct AgentTests {
     func idleIsDormant() async throws {
         try await withProcess {
             let agent = try await Agent.startLink { 1 }
-            let dormant = { agent.pid.cell?.state.withLock { $0.task == nil && $0.isWaiting } ?? false }
+            let dormant = { agent.pid.cell?.withState { $0.task == nil && $0.isWaiting } ?? false }
             #expect(await eventually(dormant))
             #expect(try await agent.get { $0 + 1 } == 2)
             // The agent lingers for a turn after replying, then lets its task go.

@@ -91,12 +91,12 @@ enum Calls {
         // A pid without a cell names no process of this node: nobody to call.
         guard let serverCell = server.cell else { throw CallError.noproc }
         let ref = Runtime.shared.makeReference()
-        guard me.state.withLock({ $0.beginCall(ref, server: serverCell) }) else {
-            throw me.state.withLock { $0.exitReason } ?? .killed
+        guard me.withState({ $0.beginCall(ref, server: serverCell) }) else {
+            throw me.withState { $0.exitReason } ?? .killed
         }
         let myPid = me.pid
-        guard serverCell.state.withLock({ $0.addMonitor(ref, by: myPid) }) else {
-            _ = me.state.withLock { $0.endCall(ref) }
+        guard serverCell.withState({ $0.addMonitor(ref, by: myPid) }) else {
+            _ = me.withState { $0.endCall(ref) }
             throw CallError.noproc
         }
         send(server, CallMessage(from: From(pid: myPid, ref: ref), request: request))
@@ -108,8 +108,8 @@ enum Calls {
         // From here on a reply or DOWN for this call is dropped; one that came
         // meanwhile and was not taken is removed. (No call is left if the
         // process was killed meanwhile: its exit removed the monitor.)
-        let ended = me.state.withLock { $0.endCall(ref) }
-        if let ended, !ended.downDelivered { serverCell.state.withLock { $0.removeCallMonitor(ref) } }
+        let ended = me.withState { $0.endCall(ref) }
+        if let ended, !ended.downDelivered { serverCell.withState { $0.removeCallMonitor(ref) } }
         let strayDown = ended?.downDelivered == true, strayReply = ended?.replied == true
         switch outcome {
         case .reply(let value)?:
@@ -138,6 +138,6 @@ enum Calls {
     static func reply(_ from: From, _ value: any Sendable) {
         guard let cell = from.pid.cell else { return }
         let reply = CallReply(ref: from.ref, value: value)
-        cell.complete(cell.state.withLock { $0.deliverReply(from.ref, reply) })
+        cell.complete(cell.withState { $0.deliverReply(from.ref, reply) })
     }
 }

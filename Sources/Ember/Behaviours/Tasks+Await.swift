@@ -82,7 +82,7 @@ extension ProcessTask {
     public func ignore() async throws -> TaskOutcome<Success>? {
         let me = try ownerCell("ProcessTask.ignore")
         // From here on a reply is dropped; one already delivered is looked at below.
-        me.state.withLock { $0.deactivateAlias(ref) }
+        me.withState { $0.deactivateAlias(ref) }
         let outcome = try await receiveOutcome(me, timeout: 0)
         try demonitor(ref, flush: true)
         if pid != .external { try unlink(pid) }
@@ -116,7 +116,7 @@ extension ProcessTask {
             }
             return .ok(typed)
         case .down(let reason):
-            me.state.withLock { $0.deactivateAlias(ref) }
+            me.withState { $0.deactivateAlias(ref) }
             return .exit(reason)
         }
     }

@@ -183,7 +183,7 @@ struct TaskStart: Sendable {
     /// Makes the owner's side of a new task: listens for its reply, then tells
     /// the task where to send it.
     static func hand<Success>(_ pid: Pid, ref: Reference, owner: ProcessCell) -> ProcessTask<Success> {
-        owner.state.withLock { $0.activateAlias(ref) }
+        owner.withState { $0.activateAlias(ref) }
         send(pid, TaskStart(owner: owner.pid, ref: ref))
         return ProcessTask(pid: pid, ref: ref, owner: owner.pid)
     }

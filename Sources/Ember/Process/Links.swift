@@ -13,10 +13,10 @@ public func link(_ pid: Pid) throws(ProcessError) {
     guard pid != myPid else { return }
     // Our side first: if the target dies right after accepting the link, its
     // signal finds the link in place.
-    _ = me.state.withLock { $0.addLink(pid) }
-    let accepted = pid.cell?.state.withLock { $0.addLink(myPid) } ?? false
+    _ = me.withState { $0.addLink(pid) }
+    let accepted = pid.cell?.withState { $0.addLink(myPid) } ?? false
     guard accepted else {
-        let traps = me.state.withLock { state -> Bool in
+        let traps = me.withState { state -> Bool in
             state.removeLink(pid)
             return state.trapsExits
         }
@@ -26,7 +26,7 @@ public func link(_ pid: Pid) throws(ProcessError) {
         }
         throw .noproc(pid)
     }
-    if let reason = me.state.withLock({ $0.exitReason }) {
+    if let reason = me.withState({ $0.exitReason }) {
         // We were killed meanwhile and our exit did not see the new link.
         pid.cell?.exitSignal(from: myPid, reason: reason, kind: .link)
     }
@@ -38,9 +38,9 @@ public func link(_ pid: Pid) throws(ProcessError) {
 /// - Throws: ``ProcessError/notInProcess(_:)`` outside a process.
 public func unlink(_ pid: Pid) throws(ProcessError) {
     let me = try ProcessCell.required("unlink")
-    me.state.withLock { $0.removeLink(pid) }
+    me.withState { $0.removeLink(pid) }
     let myPid = me.pid
-    pid.cell?.state.withLock { $0.removeLink(myPid) }
+    pid.cell?.withState { $0.removeLink(myPid) }
 }
 
 /// Sets whether the calling process traps exits (Elixir's
@@ -53,7 +53,7 @@ public func unlink(_ pid: Pid) throws(ProcessError) {
 @discardableResult
 public func trapExits(_ enabled: Bool) throws(ProcessError) -> Bool {
     let me = try ProcessCell.required("trapExits")
-    return me.state.withLock { state in
+    return me.withState { state in
         defer { state.trapsExits = enabled }
         return state.trapsExits
     }

@@ -13,12 +13,12 @@
 public func monitor(_ pid: Pid) throws(ProcessError) -> Reference {
     let me = try ProcessCell.required("monitor")
     let ref = Runtime.shared.makeReference()
-    me.state.withLock { $0.startMonitoring(pid, ref: ref) }
+    me.withState { $0.startMonitoring(pid, ref: ref) }
     let myPid = me.pid
-    let accepted = pid.cell?.state.withLock { $0.addMonitor(ref, by: myPid) } ?? false
+    let accepted = pid.cell?.withState { $0.addMonitor(ref, by: myPid) } ?? false
     if !accepted {
         let down = DownMessage(ref: ref, pid: pid, reason: .noproc)
-        me.complete(me.state.withLock { $0.deliverDown(down) })
+        me.complete(me.withState { $0.deliverDown(down) })
     }
     return ref
 }
@@ -31,8 +31,8 @@ public func monitor(_ pid: Pid) throws(ProcessError) -> Reference {
 @discardableResult
 public func demonitor(_ ref: Reference, flush: Bool = false) throws(ProcessError) -> Bool {
     let me = try ProcessCell.required("demonitor")
-    let target = me.state.withLock { $0.stopMonitoring(ref) }
-    target?.cell?.state.withLock { $0.removeMonitor(ref) }
+    let target = me.withState { $0.stopMonitoring(ref) }
+    target?.cell?.withState { $0.removeMonitor(ref) }
     if flush {
         me.removeMessages { ($0 as? DownMessage)?.ref == ref }
     }

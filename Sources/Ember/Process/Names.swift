@@ -10,7 +10,7 @@ public func register(_ pid: Pid, as name: Atom) throws(ProcessError) {
     guard let cell = pid.cell else { throw .noproc(pid) }
     let failure: ProcessError? = Runtime.shared.names.withLock { names in
         if names[name] != nil { return .nameTaken(name) }
-        let failure: ProcessError? = cell.state.withLock { state in
+        let failure: ProcessError? = cell.withState { state in
             guard state.isAlive else { return .noproc(pid) }
             if let existing = state.name { return .alreadyRegistered(pid, as: existing) }
             state.name = name
@@ -28,7 +28,7 @@ public func register(_ pid: Pid, as name: Atom) throws(ProcessError) {
 public func unregister(_ name: Atom) throws(ProcessError) {
     let found = Runtime.shared.names.withLock { names -> Bool in
         guard let cell = names.removeValue(forKey: name) else { return false }
-        cell.state.withLock { state in
+        cell.withState { state in
             if state.name == name { state.name = nil }
         }
         return true

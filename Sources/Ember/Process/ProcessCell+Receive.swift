@@ -189,7 +189,7 @@ extension ProcessCell {
     func register(_ continuation: Waiter, token: UInt64) {
         // The continuation is resumed exactly once: by whoever takes it out
         // of `state` under the lock, or here if `wait` does not keep it.
-        switch state.withLock({ $0.wait(continuation, token: token) }) {
+        switch withState({ $0.wait(continuation, token: token) }) {
         case .waiting: break
         case .arrived(let messages): continuation.resume(returning: .messages(messages))
         case .timedOut: continuation.resume(returning: .timeout)
@@ -204,7 +204,7 @@ extension ProcessCell {
         guard arrivalsMayWait.load(ordering: .acquiring) else { return false }
         arrivalsMayWait.store(false, ordering: .relaxed)
         guard saved.isEmpty else {
-            guard let arrived = state.withLock({ $0.takeIncoming() }) else { return false }
+            guard let arrived = withState({ $0.takeIncoming() }) else { return false }
             saved.append(contentsOf: arrived)
             savedCount.store(saved.count, ordering: .relaxed)
             return true
@@ -212,7 +212,7 @@ extension ProcessCell {
         // Trade buffers: the empty `saved` storage becomes the new `incoming`,
         // so a steady flow of messages allocates nothing.
         let spare = saved.takeEmptyStorage()
-        guard let arrived = state.withLock({ $0.takeIncoming(leaving: spare) }) else {
+        guard let arrived = withState({ $0.takeIncoming(leaving: spare) }) else {
             saved = MessageBuffer(spare)
             return false
         }
@@ -230,11 +230,11 @@ extension ProcessCell {
 
     /// Messages waiting in the mailbox, whether or not the process has looked at them.
     var messageQueueLength: Int {
-        savedCount.load(ordering: .relaxed) + state.withLock { $0.incomingCount }
+        savedCount.load(ordering: .relaxed) + withState { $0.incomingCount }
     }
 
     func exitReasonOrKilled() -> ExitReason {
-        state.withLock { $0.exitReason } ?? .killed
+        withState { $0.exitReason } ?? .killed
     }
 
     /// Removes every message, waiting or arrived, and returns them in order.
@@ -251,6 +251,6 @@ extension ProcessCell {
     func removeMessages(where predicate: @Sendable (any Sendable) -> Bool) {
         saved.removeAll(where: predicate)
         savedCount.store(saved.count, ordering: .relaxed)
-        state.withLock { $0.removeIncoming(where: predicate) }
+        withState { $0.removeIncoming(where: predicate) }
     }
 }

@@ -72,7 +72,7 @@ extension MessageHandler {
 /// the mailbox part private to the process itself.
 ///
 /// Storage rules:
-/// - `state` is shared: any thread may deliver, signal or inspect, under its lock.
+/// - `lockedState` is shared: any thread may deliver, signal or inspect, under its lock (``withState(_:)``).
 /// - `saved`, `receiveCounter` and `budget` belong to the process's own task:
 ///   only code running as this process touches them (a task runs on one thread
 ///   at a time, and suspension points order its accesses).
@@ -122,11 +122,14 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     let ownerTask = Atomic<UInt>(0)
     /// Mirrors `state.isAlive` for lock-free reads.
     private let alive = Atomic<Bool>(true)
+    /// Guards `lockedState` (see ``withState(_:)``).
+    private let stateLock = FutexLock()
     // Exclusivity is not checked dynamically on the process-private fields:
     // only the process's own task touches them (see the storage rules).
     @exclusivity(unchecked) var budget = ProcessCell.budgetPerSlice
     let origin: SpawnOrigin
-    let state = Mutex(ProcessState<Waiter>())
+    /// What other processes touch: only under `stateLock`, through ``withState(_:)``.
+    @exclusivity(unchecked) private var lockedState = ProcessState<Waiter>()
     /// Messages the process has taken from `state.incoming` and not yet consumed.
     @exclusivity(unchecked) var saved = MessageBuffer()
     /// Set after a message is queued in `state.incoming`, cleared by the
@@ -136,6 +139,17 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     let savedCount = Atomic<Int>(0)
     @exclusivity(unchecked) var receiveCounter: UInt64 = 0
+
+    /// Runs `body` on the process's state, under its lock. Keep it short:
+    /// senders on every thread take this lock.
+    @inline(__always)
+    func withState<Result, Failure: Error>(
+        _ body: (inout ProcessState<Waiter>) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return try body(&lockedState)
+    }
 
     init(id: UInt32, serial: UInt32, origin: SpawnOrigin) {
         self.id = id
@@ -152,7 +166,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         // Moved, never copied, into the mailbox: a copy would retain what
         // the message holds and release it again.
         var envelope = Optional(Envelope(message))
-        complete(state.withLock { $0.deliver(envelope.take().unsafelyUnwrapped) })
+        complete(withState { $0.deliver(envelope.take().unsafelyUnwrapped) })
     }
 
     /// Finishes a delivery outside the lock: resumes the receiver the message
@@ -169,7 +183,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     }
 
     func exitSignal(from sender: Pid, reason: ExitReason, kind: ExitSignalKind) {
-        let outcome = state.withLock { $0.receiveExitSignal(from: sender, reason: reason, kind: kind, me: pid) }
+        let outcome = withState { $0.receiveExitSignal(from: sender, reason: reason, kind: kind, me: pid) }
         switch outcome {
         case .ignored: break
         case .delivered(let delivery): complete(delivery)
@@ -180,13 +194,13 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Ends the process with `reason` unless it already ended. Returns false if it had.
     @discardableResult
     func terminate(_ reason: ExitReason) -> Bool {
-        guard let departure = state.withLock({ $0.exit(reason) }) else { return false }
+        guard let departure = withState({ $0.exit(reason) }) else { return false }
         depart(departure)
         return true
     }
 
     func timerFired(token: UInt64) {
-        let waiter = state.withLock { $0.timerFired(token: token) }
+        let waiter = withState { $0.timerFired(token: token) }
         waiter?.resume(returning: .timeout)
     }
 
@@ -202,7 +216,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Records the process's task; cancels it at once if the process already
     /// died (it can be killed before its task exists).
     func attach(_ task: SwiftTaskOfProcess, generation: UInt32 = 0) {
-        if !state.withLock({ $0.attach(task, generation: generation) }) { task.cancel() }
+        if !withState({ $0.attach(task, generation: generation) }) { task.cancel() }
     }
 
     /// Starts a task to handle the messages of a dormant process.
@@ -270,7 +284,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             crash = error
         }
         saved = MessageBuffer()
-        if let departure = state.withLock({ $0.exit(reason) }) {
+        if let departure = withState({ $0.exit(reason) }) {
             if let crash { CrashReport.log(process: self, error: crash) }
             // The process's task is the one running this, about to end.
             depart(departure, cancellingTask: false)
@@ -298,7 +312,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
                 await Scheduler.linger()
             } else {
                 saved = MessageBuffer()  // empty: release its buffer while dormant
-                if state.withLock({ $0.becomeDormant(handler) }) { return .dormant }
+                if withState({ $0.becomeDormant(handler) }) { return .dormant }
             }
         }
     }

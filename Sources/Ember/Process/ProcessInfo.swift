@@ -26,7 +26,7 @@ extension Pid {
     public func info() -> Info? {
         guard let cell else { return nil }
         let queued = cell.messageQueueLength
-        return cell.state.withLock { state in
+        return cell.withState { state in
             guard state.isAlive else { return nil }
             return Info(
                 status: state.isWaiting ? .waiting : .running,

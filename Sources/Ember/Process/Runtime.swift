@@ -57,17 +57,17 @@ final class Runtime: Sendable {
         var ref: Reference?
         if let parent {
             if link {
-                _ = cell.state.withLock { $0.addLink(parent.pid) }
-                let parentAlive = parent.state.withLock { $0.addLink(pid) }
+                _ = cell.withState { $0.addLink(parent.pid) }
+                let parentAlive = parent.withState { $0.addLink(pid) }
                 if !parentAlive {
                     // The parent was killed while spawning: the child gets its exit signal.
-                    cell.exitSignal(from: parent.pid, reason: parent.state.withLock { $0.exitReason } ?? .killed, kind: .link)
+                    cell.exitSignal(from: parent.pid, reason: parent.withState { $0.exitReason } ?? .killed, kind: .link)
                 }
             }
             if monitor {
                 let newRef = makeReference()
-                _ = cell.state.withLock { $0.addMonitor(newRef, by: parent.pid) }
-                parent.state.withLock { $0.startMonitoring(pid, ref: newRef) }
+                _ = cell.withState { $0.addMonitor(newRef, by: parent.pid) }
+                parent.withState { $0.startMonitoring(pid, ref: newRef) }
                 ref = newRef
             }
         }
@@ -120,10 +120,10 @@ final class Runtime: Sendable {
         for (ref, watcher) in departure.monitoredBy {
             guard let watcherCell = watcher.cell else { continue }
             let down = DownMessage(ref: ref, pid: pid, reason: reason)
-            watcherCell.complete(watcherCell.state.withLock { $0.deliverDown(down) })
+            watcherCell.complete(watcherCell.withState { $0.deliverDown(down) })
         }
         for (ref, target) in departure.monitoring {
-            target.cell?.state.withLock { $0.removeMonitor(ref) }
+            target.cell?.withState { $0.removeMonitor(ref) }
         }
     }
 }

@@ -74,13 +74,13 @@ public func withProcess<T: Sendable>(
             let me = ProcessCell.current!
             do {
                 let value = try await body()
-                if let reason = me.state.withLock({ $0.exitReason }), reason != .normal {
+                if let reason = me.withState({ $0.exitReason }), reason != .normal {
                     continuation.resume(throwing: reason)
                 } else {
                     continuation.resume(returning: value)
                 }
             } catch {
-                let reason = me.state.withLock { $0.exitReason }
+                let reason = me.withState { $0.exitReason }
                 continuation.resume(throwing: reason ?? error)
                 throw error
             }

@@ -13,7 +13,7 @@ import Darwin
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
     // @unchecked Sendable: `next`, `later`, `nextStreak`, `recentProcesses`, `rng` and `tick` are touched only
-    // by this worker's own thread; the queue is behind a Mutex; `scheduler` is
+    // by this worker's own thread; `jobs` is touched only under `queueLock`; `scheduler` is
     // set once before the thread starts.
 
     /// How many jobs in a row may run from the `next` slot before it is
@@ -26,7 +26,9 @@ final class Worker: @unchecked Sendable {
 
     let index: Int
     unowned(unsafe) var scheduler: Scheduler!  // set in start(on:), before the thread exists; the scheduler outlives its workers
-    private let queue = Mutex(Deque<UnownedJob>())
+    /// Guards `jobs`, which thieves take from (see `withQueue`).
+    private let queueLock = FutexLock()
+    @exclusivity(unchecked) private var jobs = Deque<UnownedJob>()
     private let queued = Atomic<Int>(0)
     // Exclusivity is not checked dynamically on the fields below: only this
     // worker's thread touches them, and they are read on every job.
@@ -148,14 +150,22 @@ final class Worker: @unchecked Sendable {
         process.resume()
     }
 
+    /// Runs `body` on the queue, under its lock.
+    @inline(__always)
+    private func withQueue<Result>(_ body: (inout Deque<UnownedJob>) -> Result) -> Result {
+        queueLock.lock()
+        defer { queueLock.unlock() }
+        return body(&jobs)
+    }
+
     func pushLocal(_ job: UnownedJob) {
-        queue.withLock { $0.append(job) }
+        withQueue { $0.append(job) }
         queued.add(1, ordering: .releasing)
     }
 
     private func popLocal() -> UnownedJob? {
         guard queued.load(ordering: .acquiring) > 0 else { return nil }
-        let job = queue.withLock { $0.popFirst() }
+        let job = withQueue { $0.popFirst() }
         if job != nil { queued.subtract(1, ordering: .relaxed) }
         return job
     }
@@ -165,7 +175,7 @@ final class Worker: @unchecked Sendable {
     func stealHalf(into thief: Worker) -> UnownedJob? {
         guard queued.load(ordering: .acquiring) > 0 else { return nil }
         var taken: [UnownedJob] = []
-        queue.withLock { jobs in
+        withQueue { jobs in
             let n = (jobs.count + 1) / 2
             guard n > 0 else { return }
             taken.reserveCapacity(n)
@@ -174,7 +184,7 @@ final class Worker: @unchecked Sendable {
         guard let first = taken.first else { return nil }
         queued.subtract(taken.count, ordering: .relaxed)
         if taken.count > 1 {
-            thief.queue.withLock { $0.append(contentsOf: taken.dropFirst()) }
+            thief.withQueue { $0.append(contentsOf: taken.dropFirst()) }
             thief.queued.add(taken.count - 1, ordering: .releasing)
         }
         return first
