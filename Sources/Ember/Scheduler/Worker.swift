@@ -68,6 +68,14 @@ final class Worker: @unchecked Sendable {
     /// Jobs wait in this worker's queue or in the global queue.
     var hasQueuedWork: Bool { queuedCount > 0 || scheduler.hasGlobalWork }
 
+    /// Work other than the next slot waits for this worker: queued jobs, or a
+    /// process lingering in the later slot. The next slot's streak limit
+    /// applies only then; the later slot counts because a ping-pong that
+    /// passes the next slot back and forth forever would otherwise keep a
+    /// lingering server (and every call to it) waiting forever.
+    /// Only meaningful on the worker's own thread.
+    private var othersWait: Bool { hasQueuedWork || later != nil }
+
     /// A job waits in the next slot. Only meaningful on the worker's own thread.
     var hasNext: Bool { next != nil }
 
@@ -87,7 +95,7 @@ final class Worker: @unchecked Sendable {
     /// off in turn, so the thread's stack stays bounded. False, with nothing
     /// run, if the calling thread is no worker, the next slot is empty,
     /// a hand-off is under way, or the next slot's streak is spent while
-    /// other work waits in this worker's queue or the global queue.
+    /// other work waits (see `othersWait`).
     static func handOff() -> Bool {
         guard let worker = Worker.current else { return false }
         return worker.runNextInPlace()
@@ -97,8 +105,8 @@ final class Worker: @unchecked Sendable {
         guard !handingOff, let job = next else { return false }
         // A process that keeps handing off (each one it runs wakes the next,
         // as around a ring) keeps the worker from its run loop: it heeds
-        // the streak limit, and the global queue counts as waiting work.
-        if nextStreak >= Self.nextSlotStreakLimit && hasQueuedWork { return false }
+        // the same streak limit.
+        if nextStreak >= Self.nextSlotStreakLimit && othersWait { return false }
         next = nil
         nextStreak += 1
         handingOff = true
@@ -205,7 +213,7 @@ final class Worker: @unchecked Sendable {
         if let job = next {
             // The streak limit matters only when others wait: two processes
             // playing ping-pong on an otherwise idle worker keep their core.
-            if nextStreak < Self.nextSlotStreakLimit || queued.load(ordering: .relaxed) == 0 {
+            if nextStreak < Self.nextSlotStreakLimit || !othersWait {
                 next = nil
                 nextStreak += 1
                 return job
