@@ -12,7 +12,7 @@ import Darwin
 
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
-    // @unchecked Sendable: `next`, `later`, `nextStreak`, `recentProcesses`, `rng` and `tick` are touched only
+    // @unchecked Sendable: `next`, `later`, `nextStreak`, `laterPassed`, `recentProcesses`, `rng` and `tick` are touched only
     // by this worker's own thread; `jobs` is touched only under `queueLock`; `scheduler` is
     // set once before the thread starts.
 
@@ -39,6 +39,8 @@ final class Worker: @unchecked Sendable {
     /// for its caller's next request.
     @exclusivity(unchecked) private var later: UnsafeContinuation<Void, Never>?
     @exclusivity(unchecked) private var nextStreak = 0
+    /// Jobs run from the next slot since a process began to linger (see `passLater`).
+    @exclusivity(unchecked) private var laterPassed = 0
     @exclusivity(unchecked) private var tick: UInt32 = 0
     @exclusivity(unchecked) private var rng: UInt64
     /// The processes that last looked themselves up on this worker (see
@@ -68,14 +70,6 @@ final class Worker: @unchecked Sendable {
     /// Jobs wait in this worker's queue or in the global queue.
     var hasQueuedWork: Bool { queuedCount > 0 || scheduler.hasGlobalWork }
 
-    /// Work other than the next slot waits for this worker: queued jobs, or a
-    /// process lingering in the later slot. The next slot's streak limit
-    /// applies only then; the later slot counts because a ping-pong that
-    /// passes the next slot back and forth forever would otherwise keep a
-    /// lingering server (and every call to it) waiting forever.
-    /// Only meaningful on the worker's own thread.
-    private var othersWait: Bool { hasQueuedWork || later != nil }
-
     /// A job waits in the next slot. Only meaningful on the worker's own thread.
     var hasNext: Bool { next != nil }
 
@@ -95,7 +89,7 @@ final class Worker: @unchecked Sendable {
     /// off in turn, so the thread's stack stays bounded. False, with nothing
     /// run, if the calling thread is no worker, the next slot is empty,
     /// a hand-off is under way, or the next slot's streak is spent while
-    /// other work waits (see `othersWait`).
+    /// other work waits in this worker's queue or the global queue.
     static func handOff() -> Bool {
         guard let worker = Worker.current else { return false }
         return worker.runNextInPlace()
@@ -106,9 +100,10 @@ final class Worker: @unchecked Sendable {
         // A process that keeps handing off (each one it runs wakes the next,
         // as around a ring) keeps the worker from its run loop: it heeds
         // the same streak limit.
-        if nextStreak >= Self.nextSlotStreakLimit && othersWait { return false }
+        if nextStreak >= Self.nextSlotStreakLimit && hasQueuedWork { return false }
         next = nil
         nextStreak += 1
+        passLater()
         handingOff = true
         job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
         handingOff = false
@@ -140,6 +135,25 @@ final class Worker: @unchecked Sendable {
         return true
     }
 
+    /// How many jobs may run from the next slot while a process lingers in
+    /// the later slot before it joins the queue instead.
+    static let laterPatience = 64
+
+    /// Counts a job run from the next slot while a process lingers in the
+    /// later slot. The later slot waits for the next slot to be empty, which
+    /// a ping-pong passing it back and forth never lets happen: after
+    /// `laterPatience` such jobs the lingering process joins the queue, where
+    /// the streak limit gives it its turn. (Lingering is normally over within
+    /// a job or two: the process it woke answers and is done.)
+    @inline(__always)
+    private func passLater() {
+        guard let lingering = later else { return }
+        laterPassed += 1
+        guard laterPassed > Self.laterPatience else { return }
+        later = nil
+        Self.resumeAtBack(lingering)
+    }
+
     /// Puts a lingering process in the later slot. One already there goes to
     /// the back of the queue. Called on the worker's own thread only, by the
     /// process's task before it suspends: the worker looks at the slot only
@@ -147,6 +161,7 @@ final class Worker: @unchecked Sendable {
     func putLater(_ process: UnsafeContinuation<Void, Never>) {
         if let previous = later { Self.resumeAtBack(previous) }
         later = process
+        laterPassed = 0
     }
 
     /// The later slot is free. Only meaningful on the worker's own thread.
@@ -213,9 +228,10 @@ final class Worker: @unchecked Sendable {
         if let job = next {
             // The streak limit matters only when others wait: two processes
             // playing ping-pong on an otherwise idle worker keep their core.
-            if nextStreak < Self.nextSlotStreakLimit || !othersWait {
+            if nextStreak < Self.nextSlotStreakLimit || queued.load(ordering: .relaxed) == 0 {
                 next = nil
                 nextStreak += 1
+                passLater()
                 return job
             }
             next = nil
