@@ -40,13 +40,6 @@ static inline void ember_cpu_relax(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
-/// The contended paths of `FutexLock` (Sources/Ember/Scheduler/FutexLock.swift):
-/// `word` is its lock word, 0 unlocked, 1 locked, 2 locked with sleepers.
-/// Waits in the kernel until the word is handed over, then holds it (as 2).
-void ember_futex_lock_contended(unsigned int *_Nonnull word);
-/// Wakes one thread sleeping on `word`.
-void ember_futex_wake_one(unsigned int *_Nonnull word);
-
 #endif
 }
 

@@ -51,7 +51,7 @@ extension ProcessCell {
     func receive(
         timeout: Timeout, accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool
     ) async throws -> Bool {
-        if spendReceiveBudget() { await Scheduler.endSlice() }
+        if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
         var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: Self.isUnisolated())
         defer { search.timer?.cancel() }
         while true {
@@ -79,6 +79,10 @@ extension ProcessCell {
         budget -= 1
         return true
     }
+
+    /// No message waits, whether or not the process has looked at it (a hint:
+    /// one may be arriving).
+    var mailboxIsEmpty: Bool { saved.isEmpty && !arrivalsMayWait.load(ordering: .relaxed) }
 
     /// Counts a receive (or a message a server handles) against the budget.
     /// True when the slice is spent and someone waits for this worker: the

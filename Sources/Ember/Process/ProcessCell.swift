@@ -120,7 +120,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// here, before its body runs, and clears it when the body is done; so
     /// the value equals the running task's identity only in that task.
     let ownerTask = Atomic<UInt>(0)
-    /// Mirrors `state.isAlive` for lock-free reads.
+    /// Mirrors `lockedState.isAlive` for lock-free reads.
     private let alive = Atomic<Bool>(true)
     /// Guards `lockedState` (see ``withState(_:)``).
     private let stateLock = FutexLock()
@@ -130,9 +130,9 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     let origin: SpawnOrigin
     /// What other processes touch: only under `stateLock`, through ``withState(_:)``.
     @exclusivity(unchecked) private var lockedState = ProcessState<Waiter>()
-    /// Messages the process has taken from `state.incoming` and not yet consumed.
+    /// Messages the process has taken from `lockedState.incoming` and not yet consumed.
     @exclusivity(unchecked) var saved = MessageBuffer()
-    /// Set after a message is queued in `state.incoming`, cleared by the
+    /// Set after a message is queued in `lockedState.incoming`, cleared by the
     /// process before it takes them: when it is clear, looking for arrivals
     /// can skip the lock. A hint only: waiting always checks under the lock.
     let arrivalsMayWait = Atomic<Bool>(false)
@@ -306,7 +306,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             if let message = try takeOldest() {
                 try await handler.handle(message)
                 mayLinger = true
-                if spendReceiveBudget() { await Scheduler.endSlice() }
+                if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
             } else if mayLinger && Scheduler.mayLinger {
                 mayLinger = false
                 await Scheduler.linger()

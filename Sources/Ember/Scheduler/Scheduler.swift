@@ -134,18 +134,20 @@ extension Scheduler {
     }
 
     /// Ends the calling process's slice: it goes on after the work waiting
-    /// for this worker. When only the next slot holds work (typically the
-    /// process it just sent to), it lingers instead of joining the queue:
-    /// an idle worker then cannot steal it away from the process it talks to,
-    /// which would make every message between the two cross cores.
+    /// for this worker. When its mailbox is empty and only the next slot
+    /// holds work (typically the process it just sent to, whose answer it
+    /// awaits), it lingers instead of joining the queue: an idle worker then
+    /// cannot steal it away from the process it talks to, which would make
+    /// every message between the two cross cores. A process with messages
+    /// waiting joins the queue, where an idle worker can take it.
     ///
     /// Never inlined: its suspension would then be part of every `receive`'s
     /// async frame, which each waiting process keeps; that frame must leave
     /// the process's stack within the Swift task allocator's first slab, or
     /// every blocked process costs another kilobyte (spawn-idle measures it).
     @inline(never)
-    static func endSlice() async {
-        if mayLinger { await linger() } else { await yield() }
+    static func endSlice(mailboxEmpty: Bool) async {
+        if mailboxEmpty && mayLinger { await linger() } else { await yield() }
     }
 
     /// True if the calling process may linger (see ``linger()``): it runs on a

@@ -149,7 +149,7 @@ final class Worker: @unchecked Sendable {
     private func passLater() {
         guard let lingering = later else { return }
         laterPassed += 1
-        guard laterPassed > Self.laterPatience else { return }
+        guard laterPassed >= Self.laterPatience else { return }
         later = nil
         Self.resumeAtBack(lingering)
     }
