@@ -13,7 +13,10 @@ struct MailboxSearch {
     var timer: Timer?
     /// The timer's token (0: no timeout).
     var token: UInt64 = 0
-    /// False on an actor (see `look`).
+    /// The receive may hand off before it waits (see `Worker.handOff()`).
+    /// Not one with a timeout: it must be able to time out on another worker
+    /// while the process it woke runs long. Nor one on an actor, which would
+    /// stay busy meanwhile.
     let mayHandOff: Bool
 }
 
@@ -52,7 +55,8 @@ extension ProcessCell {
         timeout: Timeout, accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool
     ) async throws -> Bool {
         if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
-        var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: Self.isUnisolated())
+        var search = MailboxSearch(
+            filter: CastFilter(wanted: wanted), mayHandOff: timeout.nanoseconds == nil && Self.isUnisolated())
         defer { search.timer?.cancel() }
         while true {
             switch try look(&search, timeout: timeout, match) {
@@ -106,10 +110,7 @@ extension ProcessCell {
             // Had the process been killed during a hand-off, what arrived
             // meanwhile is gone: this throws.
             if !isAlive { throw exitReasonOrKilled() }
-            // A receive with a timeout never hands off: it must be able to
-            // time out on another worker while the process it woke runs long.
-            // Nor does one on an actor, which would stay busy meanwhile.
-        } while timeout.nanoseconds == nil && search.mayHandOff && Worker.handOff()
+        } while search.mayHandOff && Worker.handOff()
         guard let nanoseconds = timeout.nanoseconds else { return .wait(token: 0) }
         if nanoseconds == 0 { return .timedOut }
         if search.timer == nil {

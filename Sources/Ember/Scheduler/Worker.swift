@@ -96,14 +96,13 @@ final class Worker: @unchecked Sendable {
     }
 
     private func runNextInPlace() -> Bool {
-        guard !handingOff, let job = next else { return false }
+        guard !handingOff, next != nil else { return false }
         // A process that keeps handing off (each one it runs wakes the next,
-        // as around a ring) keeps the worker from its run loop: it heeds
-        // the same streak limit.
+        // as around a ring) keeps the worker from its run loop: it heeds the
+        // same streak limit, counting the global queue too, as the run loop's
+        // periodic look at it does not happen during such a chain.
         if nextStreak >= Self.nextSlotStreakLimit && hasQueuedWork { return false }
-        next = nil
-        nextStreak += 1
-        passLater()
+        let job = takeNextInStreak()
         handingOff = true
         job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
         handingOff = false
@@ -133,6 +132,17 @@ final class Worker: @unchecked Sendable {
         next = job
         pushLocal(previous)
         return true
+    }
+
+    /// Takes the job in the next slot (there must be one) as one more of
+    /// the streak, whether the run loop or a hand-off runs it.
+    @inline(__always)
+    private func takeNextInStreak() -> UnownedJob {
+        let job = next.unsafelyUnwrapped
+        next = nil
+        nextStreak += 1
+        passLater()
+        return job
     }
 
     /// How many jobs may run from the next slot while a process lingers in
@@ -229,10 +239,7 @@ final class Worker: @unchecked Sendable {
             // The streak limit matters only when others wait: two processes
             // playing ping-pong on an otherwise idle worker keep their core.
             if nextStreak < Self.nextSlotStreakLimit || queued.load(ordering: .relaxed) == 0 {
-                next = nil
-                nextStreak += 1
-                passLater()
-                return job
+                return takeNextInStreak()
             }
             next = nil
             pushLocal(job)
