@@ -62,6 +62,30 @@ struct MailboxTests {
         #expect(Self.admits((Atom, Int).self, (1, 2)))
     }
 
+    @Test("an envelope opens as the type its message was sent as, and through a cast as any type the message converts to")
+    func envelopesOpen() {
+        let exact = Envelope(Atom("a"))
+        #expect(exact.exactly(Atom.self) == Atom("a"))
+        #expect(exact.value(as: Atom.self) == Atom("a"))
+        #expect(exact.exactly(String.self) == nil)
+        #expect(exact.value(as: String.self) == nil)
+        #expect(exact.value(as: (any CustomStringConvertible).self)?.description == ":a")
+        // Handed over as an existential, a message is boxed as its own type.
+        let erased = Envelope(Atom("b") as any Sendable)
+        #expect(ObjectIdentifier(erased.type) == ObjectIdentifier(Atom.self))
+        #expect(erased.exactly(Atom.self) == Atom("b"))
+        #expect(erased.value(as: Int.self) == nil)
+        // Generic code whose type is an existential boxes the existential:
+        // only the cast opens it.
+        func boxedGenerically<Message: Sendable>(_ message: Message) -> Envelope { Envelope(boxing: message) }
+        let nested = boxedGenerically(Atom("c") as any Sendable)
+        #expect(nested.exactly(Atom.self) == nil)
+        #expect(nested.value(as: Atom.self) == Atom("c"))
+        #expect(nested.value(as: Int.self) == nil)
+        // `as?` unwraps an optional message.
+        #expect(Envelope(Optional(3)).value(as: Int.self) == 3)
+    }
+
     @Test("a scan starts after the messages a receive for the same type ruled out")
     func excludedPrefix() {
         var buffer = MessageBuffer()
@@ -69,8 +93,8 @@ struct MailboxTests {
         buffer.append(Envelope(Atom("first")))
         var looked: [String] = []
         var filter = CastFilter(wanted: Atom.self)
-        let found = buffer.firstPosition(from: 0, filter: &filter) { message in
-            looked.append(inspect(message))
+        let found = buffer.firstPosition(from: 0, filter: &filter) { envelope in
+            looked.append(inspect(envelope.message))
             return true
         }
         #expect(found == 5)
@@ -79,13 +103,13 @@ struct MailboxTests {
         buffer.append(Envelope(Atom("second")))
         looked = []
         var again = CastFilter(wanted: Atom.self)
-        let foundAgain = buffer.firstPosition(from: 0, filter: &again) { looked.append(inspect($0)); return true }
+        let foundAgain = buffer.firstPosition(from: 0, filter: &again) { looked.append(inspect($0.message)); return true }
         #expect(foundAgain == 5)
         #expect(looked == [":second"])
         // A receive for the junk's own type still sees every one, in order.
         var junk = CastFilter(wanted: (Atom, Int).self)
         looked = []
-        let foundJunk = buffer.firstPosition(from: 0, filter: &junk) { looked.append(inspect($0)); return false }
+        let foundJunk = buffer.firstPosition(from: 0, filter: &junk) { looked.append(inspect($0.message)); return false }
         #expect(foundJunk == nil)
         #expect(looked.count == 5)
         buffer.remove(at: 0)

@@ -29,6 +29,30 @@ struct ReceiveTests {
         #expect(rest == ["1", ":bye", "{:hello, \"skip\"}", "\"text\""])
     }
 
+    @Test("a message sent as an existential is received by its own type, and one sent as its type by a protocol")
+    func existentialMessages() async throws {
+        let (greeting, described, waited) = try await withProcess { () -> (Greeting, String, Int) in
+            let me = try Pid.current
+            let erased: any Sendable = Greeting.hello("boxed")
+            send(me, erased)
+            send(me, Atom("plain"))
+            let greeting = try await receive(Greeting.self)
+            let described = try await receive { (m: any CustomStringConvertible) in m.description }
+            // The same, handed to a receiver already waiting.
+            let child = spawn {
+                let number = try await receive(Int.self)
+                let parent = try await receive(Pid.self)
+                send(parent, number)
+            }
+            send(child, 7 as any Sendable)
+            send(child, me)
+            return (greeting, described, try await receive(Int.self))
+        }
+        #expect(greeting == .hello("boxed"))
+        #expect(described == ":plain")
+        #expect(waited == 7)
+    }
+
     @Test("several shapes can be matched at once with any Sendable")
     func severalShapes() async throws {
         let results = try await withProcess { () -> [String] in
@@ -256,7 +280,7 @@ struct ProcessStateTests {
     }
 
     final class Handler: MessageHandler {
-        func handle(_ message: any Sendable) async throws {}
+        func handle(_ envelope: Envelope) async throws {}
     }
 
     @Test("a dormant process is woken by its next message, once, and refuses dormancy while messages wait")

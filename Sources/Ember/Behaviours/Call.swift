@@ -100,9 +100,10 @@ enum Calls {
             throw CallError.noproc
         }
         send(server, CallMessage(from: From(pid: myPid, ref: ref), request: request))
-        let outcome = try await receive(after: timeout) { (message: any Sendable) -> Outcome? in
-            if let reply = message as? CallReply, reply.ref == ref { return .reply(reply.value) }
-            if let down = message as? DownMessage, down.ref == ref { return .down(down.reason) }
+        // The runtime sends both as their own types: compared, never cast.
+        let outcome = try await me.receiveEnvelope(timeout: timeout) { envelope -> Outcome? in
+            if let reply = envelope.exactly(CallReply.self), reply.ref == ref { return .reply(reply.value) }
+            if let down = envelope.exactly(DownMessage.self), down.ref == ref { return .down(down.reason) }
             return nil
         }
         // From here on a reply or DOWN for this call is dropped; one that came

@@ -1,14 +1,83 @@
-/// A message in a mailbox, with its dynamic type noted once, when it is sent,
-/// so that a selective receive can pass over messages of other types by
-/// comparing type metadata instead of attempting a dynamic cast on each.
+/// A message in a mailbox: the value, boxed once when it is sent, and its
+/// dynamic type, noted beside it so that a selective receive can pass over
+/// messages of other types by comparing type metadata instead of attempting
+/// a dynamic cast on each.
+///
+/// The box is a class instance, so an envelope is three words that move and
+/// copy like any reference (a retain), where an `any Sendable` existential
+/// inline would be copied and destroyed through its type's value witnesses
+/// at every step from the sender to the receiver. A receive for the type the
+/// message was sent as unboxes it without a dynamic cast (``value(as:)``).
 @usableFromInline
 struct Envelope: Sendable {
-    let type: any Any.Type
-    let message: any Sendable
+    @usableFromInline let type: any Any.Type
+    @usableFromInline let letter: any Letter
 
+    /// Boxes `message` as its static type `Message`. Where `Message` is
+    /// itself an existential at run time (generic code handed one), the box
+    /// and `type` hold the existential: receives then open it by a cast.
+    @inlinable
+    init<Message: Sendable>(boxing message: consuming Message) {
+        let letter = Boxed(message)
+        self.type = Swift.type(of: letter.value)
+        self.letter = letter
+    }
+
+    /// Boxes `message` as its dynamic type (the existential is opened), as
+    /// if it had been sent as that type.
     init(_ message: any Sendable) {
-        self.type = Swift.type(of: message)
-        self.message = message
+        func box<Opened: Sendable>(_ opened: Opened) -> Envelope { Envelope(boxing: opened) }
+        self = box(message)
+    }
+
+    /// The message as an existential, for whoever does not know its type.
+    var message: any Sendable { letter.message }
+
+    /// The message as a `Message`, if it is one. A message sent as exactly
+    /// `Message` is unboxed directly; any other goes through `as?`, with
+    /// all its conversions (optionals, existentials, collections, classes).
+    @inlinable
+    func value<Message>(as _: Message.Type) -> Message? {
+        if let exact = exactly(Message.self) { return exact }
+        return letter.message as? Message
+    }
+
+    /// The message, if it was sent as exactly a `Message`: a comparison, never
+    /// a cast. For the runtime's own messages, which it always sends as their
+    /// own type.
+    @inlinable
+    func exactly<Message>(_: Message.Type) -> Message? {
+        guard ObjectIdentifier(Swift.type(of: letter)) == ObjectIdentifier(Boxed<Message>.self) else { return nil }
+        return unsafeDowncast(letter as AnyObject, to: Boxed<Message>.self).value
+    }
+}
+
+/// The box of a message (see ``Envelope``).
+@usableFromInline
+protocol Letter: AnyObject, Sendable {
+    var message: any Sendable { get }
+}
+
+/// The box of a message sent as a `Message`.
+@usableFromInline
+final class Boxed<Message>: Letter, @unchecked Sendable {
+    // @unchecked Sendable: the only initializer takes a Sendable message,
+    // and the box never changes it (`Message` is unconstrained only so that
+    // a receive for any type can name `Boxed<Message>` to compare with).
+    @usableFromInline let value: Message
+
+    @inlinable
+    init(_ value: consuming Message) where Message: Sendable {
+        self.value = value
+    }
+
+    @usableFromInline
+    var message: any Sendable {
+        // Only created with a Sendable message (see the initializer), and
+        // `any Sendable` is laid out as `Any` (Sendable is a marker protocol,
+        // with no witness table). The coercion `as Any` keeps the value from
+        // being opened into its own type, whose size may differ.
+        unsafeBitCast(value as Any, to: (any Sendable).self)
     }
 }
 

@@ -44,7 +44,7 @@ struct MessageBuffer {
     /// after position `start` that `accept` takes. Messages that `filter`
     /// rules out by their type are passed over without calling `accept`.
     mutating func firstPosition(
-        from start: Int, filter: inout CastFilter, where accept: (any Sendable) throws -> Bool
+        from start: Int, filter: inout CastFilter, where accept: (Envelope) throws -> Bool
     ) rethrows -> Int? {
         var prefix = excludedPrefix.wanted == filter.wanted ? excludedPrefix : (filter.wanted, 0)
         defer { excludedPrefix = prefix }
@@ -55,7 +55,7 @@ struct MessageBuffer {
             // envelope would retain and release its message.
             while index < envelopes.count {
                 if filter.mayMatch(base[index].type) {
-                    if try accept(base[index].message) { return index - head }
+                    if try accept(base[index]) { return index - head }
                 } else if index - head == prefix.count {
                     prefix.count += 1
                 }
@@ -92,8 +92,8 @@ struct MessageBuffer {
     }
 
     /// Removes and returns the oldest message. The buffer must not be empty.
-    mutating func removeFirst() -> any Sendable {
-        let message = slots[head].message
+    mutating func removeFirst() -> Envelope {
+        let message = slots[head]
         remove(at: 0)
         return message
     }
@@ -122,5 +122,5 @@ struct MessageBuffer {
         excludedPrefix = (nil, 0)
     }
 
-    private static let consumed = Envelope(())
+    private static let consumed = Envelope(boxing: ())
 }

@@ -7,15 +7,11 @@
 /// ```swift
 /// send(parent, (Atom("hello"), try Pid.current))
 /// ```
+@inlinable
 @discardableResult
 public func send<Message: Sendable>(_ pid: Pid, _ message: Message) -> Message {
-    if let sender = ProcessCell.current {
-        // A killed process is dead for everyone at once, even before its code
-        // reaches a suspension point: what it sends now goes nowhere.
-        guard sender.isAlive else { return message }
-        sender.chargeSend()
-    }
-    pid.cell?.deliver(message)
+    // Inlined, so that the message is boxed as its own type (see `Envelope`).
+    if ProcessCell.chargeSendOfCurrent() { pid.cell?.deliver(Envelope(boxing: message)) }
     return message
 }
 
@@ -99,11 +95,27 @@ extension ProcessCell {
         return result
     }
 
+    /// Waits for a message that `match` takes, reading its envelope: for
+    /// the runtime's own protocols, whose messages are compared by type
+    /// (``Envelope/exactly(_:)``), never cast.
+    func receiveEnvelope<Result>(timeout: Timeout, _ match: (Envelope) throws -> Result?) async throws -> Result? {
+        var result: Result?
+        let wanted = (any Sendable).self
+        func accept(_ envelope: Envelope) throws -> Bool {
+            guard let value = try match(envelope) else { return false }
+            result = value
+            return true
+        }
+        if try receiveArrived(accepting: wanted, accept) { return result }
+        _ = try await receive(timeout: timeout, accepting: wanted, accept)
+        return result
+    }
+
     @inlinable
     static func accept<Message, Result>(
-        _ message: any Sendable, _ match: (Message) throws -> Result?, into result: inout Result?
+        _ envelope: Envelope, _ match: (Message) throws -> Result?, into result: inout Result?
     ) throws -> Bool {
-        guard let typed = message as? Message, let value = try match(typed) else { return false }
+        guard let typed = envelope.value(as: Message.self), let value = try match(typed) else { return false }
         result = value
         return true
     }

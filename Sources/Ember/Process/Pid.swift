@@ -15,7 +15,7 @@ public struct Pid: Hashable, Sendable, Comparable, CustomStringConvertible {
     let creation: UInt32
     /// The process behind a local pid; nil for remote pids. Kept so that a
     /// send is a direct call rather than a table lookup.
-    let cell: ProcessCell?
+    @usableFromInline let cell: ProcessCell?
 
     init(cell: ProcessCell) {
         self.node = 0

@@ -52,7 +52,7 @@ extension ProcessCell {
     /// survive a suspension.
     @usableFromInline
     func receive(
-        timeout: Timeout, accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool
+        timeout: Timeout, accepting wanted: any Any.Type, _ match: (Envelope) throws -> Bool
     ) async throws -> Bool {
         if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
         var search = MailboxSearch(
@@ -76,8 +76,8 @@ extension ProcessCell {
     /// true if `match` took one. False leaves it to ``receive(timeout:accepting:_:)``,
     /// also when the process's budget is spent (that one yields).
     @usableFromInline
-    func receiveArrived(accepting wanted: any Any.Type, _ match: (any Sendable) throws -> Bool) throws -> Bool {
-        guard budget > 1, isAlive else { return false }
+    func receiveArrived(accepting wanted: any Any.Type, _ match: (Envelope) throws -> Bool) throws -> Bool {
+        guard budget > 1, !mailboxIsEmpty, isAlive else { return false }
         var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: false)
         guard try consumeFirst(&search, match) else { return false }
         budget -= 1
@@ -103,7 +103,7 @@ extension ProcessCell {
     /// again, or arms the timeout and says how to wait.
     @inline(never)
     func look(
-        _ search: inout MailboxSearch, timeout: Timeout, _ match: (any Sendable) throws -> Bool
+        _ search: inout MailboxSearch, timeout: Timeout, _ match: (Envelope) throws -> Bool
     ) throws -> ReceiveStep {
         repeat {
             if try consumeFirst(&search, match) { return .matched }
@@ -125,9 +125,10 @@ extension ProcessCell {
     /// Consumes the first message `match` accepts among the saved messages
     /// not yet scanned, then among new arrivals. False if none; `search`
     /// then covers every message looked at.
-    func consumeFirst(_ search: inout MailboxSearch, _ match: (any Sendable) throws -> Bool) throws -> Bool {
+    func consumeFirst(_ search: inout MailboxSearch, _ match: (Envelope) throws -> Bool) throws -> Bool {
         repeat {
-            if let found = try saved.firstPosition(from: search.scanned, filter: &search.filter, where: match) {
+            if search.scanned < saved.count,
+               let found = try saved.firstPosition(from: search.scanned, filter: &search.filter, where: match) {
                 saved.remove(at: found)
                 savedCount.store(saved.count, ordering: .relaxed)
                 return true
@@ -143,16 +144,16 @@ extension ProcessCell {
     /// Throws the exit reason if the process died while waiting.
     @inline(never)
     func take(
-        _ wake: Wake, _ search: inout MailboxSearch, _ match: (any Sendable) throws -> Bool
+        _ wake: Wake, _ search: inout MailboxSearch, _ match: (Envelope) throws -> Bool
     ) throws -> WakeOutcome {
         // Woken, perhaps on another worker: make the sends that follow find
         // this process at once (see `current`).
-        Worker.current?.remember(self, for: ownerTask.load(ordering: .relaxed))
+        Worker.withCurrent { $0.remember(self, for: ownerTask.load(ordering: .relaxed)) }
         switch wake {
         case .message(let envelope):
             if search.scanned == saved.count && search.filter.mayMatch(envelope.type) {
                 let accepted: Bool
-                do { accepted = try match(envelope.message) } catch {
+                do { accepted = try match(envelope) } catch {
                     saved.append(envelope)
                     savedCount.store(saved.count, ordering: .relaxed)
                     throw error

@@ -52,7 +52,7 @@ enum ProcessEntry: Sendable {
 /// supervisors run on one, so an idle one holds no suspended Swift task.
 protocol MessageHandler: AnyObject, Sendable {
     /// Handles one message, inside the process. Throw to exit.
-    func handle(_ message: any Sendable) async throws
+    func handle(_ envelope: Envelope) async throws
 
     /// Handles the messages of `process` until it goes dormant, with
     /// ``ProcessCell/serve(_:)``. A handler of a concrete class implements it
@@ -95,14 +95,37 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// task-local: a remembered cell is right exactly when its owner is the
     /// task running now (see ``ownerTask``).
     @usableFromInline
-    static var current: ProcessCell? {
+    static var current: ProcessCell? { withCurrent { $0 } }
+
+    /// Runs `body` with the process the current task runs as (see
+    /// ``current``), lent without a retain; nil outside processes.
+    @inline(__always)
+    static func withCurrent<Result>(_ body: (ProcessCell) throws -> Result) rethrows -> Result? {
         let task = taskIdentity()
         guard task != 0 else { return nil }
-        let worker = Worker.current
-        if let cell = worker?.recentProcess(for: task), cell.ownerTask.load(ordering: .relaxed) == task { return cell }
+        // A remembered cell is retained by the worker's cache, and stays
+        // there while `body` runs: only this thread replaces entries, in
+        // `remember`, which `body` (a send or a lookup) does not call.
+        if let found = Worker.withCurrent({ $0.recentProcess(for: task) }), let found {
+            return try found._withUnsafeGuaranteedRef(body)
+        }
         guard let cell = bound, cell.ownerTask.load(ordering: .relaxed) == task else { return nil }
-        worker?.remember(cell, for: task)
-        return cell
+        Worker.withCurrent { $0.remember(cell, for: task) }
+        return try body(cell)
+    }
+
+    /// Whether what the current task sends may be delivered, counting the
+    /// send against the sender's budget: false only if the sender is a
+    /// process that is dead. A killed process is dead for everyone at once,
+    /// even before its code reaches a suspension point: what it sends now
+    /// goes nowhere.
+    @usableFromInline
+    static func chargeSendOfCurrent() -> Bool {
+        withCurrent { sender in
+            guard sender.isAlive else { return false }
+            sender.chargeSend()
+            return true
+        } ?? true
     }
 
     /// Sends and receives between two voluntary yields (the BEAM counts
@@ -162,10 +185,15 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     // MARK: Signals from anywhere
 
-    func deliver(_ message: any Sendable) {
-        // Moved, never copied, into the mailbox: a copy would retain what
-        // the message holds and release it again.
-        var envelope = Optional(Envelope(message))
+    func deliver<Message: Sendable>(_ message: Message) {
+        deliver(Envelope(boxing: message))
+    }
+
+    @usableFromInline
+    func deliver(_ envelope: consuming Envelope) {
+        // Moved, never copied, into the mailbox: a copy would retain the
+        // box and release it again.
+        var envelope = Optional(envelope)
         complete(withState { $0.deliver(envelope.take().unsafelyUnwrapped) })
     }
 
@@ -303,8 +331,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     func serve<Handler: MessageHandler>(_ handler: Handler) async throws -> Turn {
         var mayLinger = false
         while true {
-            if let message = try takeOldest() {
-                try await handler.handle(message)
+            if let envelope = try takeOldest() {
+                try await handler.handle(envelope)
                 mayLinger = true
                 if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
             } else if mayLinger && Scheduler.mayLinger {
@@ -320,7 +348,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Takes the oldest message, set aside or arrived, without waiting; nil
     /// if there is none. Throws the exit reason if there is none and the
     /// process is dead. A server's non-selective receive, done synchronously.
-    func takeOldest() throws -> (any Sendable)? {
+    func takeOldest() throws -> Envelope? {
         if saved.isEmpty && !takeArrivals() {
             if !isAlive { throw exitReasonOrKilled() }
             return nil

@@ -86,8 +86,8 @@ struct ProcessState<Waiter> {
     /// message is handed straight to it: the waiter is returned (to be resumed
     /// with the message) and nothing is queued. Messages to a dead process
     /// are dropped.
-    mutating func deliver(_ message: any Sendable) -> Delivery {
-        deliver(Envelope(message))
+    mutating func deliver<Message: Sendable>(_ message: Message) -> Delivery {
+        deliver(Envelope(boxing: message))
     }
 
     mutating func deliver(_ envelope: consuming Envelope) -> Delivery {
@@ -236,7 +236,7 @@ struct ProcessState<Waiter> {
 
     /// Delivers the reply to call `ref`, once, and only while the caller still
     /// waits for it.
-    mutating func deliverReply(_ ref: Reference, _ message: any Sendable) -> Delivery {
+    mutating func deliverReply<Message: Sendable>(_ ref: Reference, _ message: Message) -> Delivery {
         if call?.isFor(ref) == true {
             guard call?.replied == false else { return .dropped }
             call?.replied = true

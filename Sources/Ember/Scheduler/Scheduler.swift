@@ -51,7 +51,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        if let worker = Worker.current, worker.scheduler === self {
+        let local = Worker.withCurrent { worker in
+            guard worker.scheduler === self else { return false }
             if ember_take_enqueue_at_back() != 0 {
                 worker.pushLocal(job)
                 wakeIdleWorker()
@@ -59,7 +60,9 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
                 // A job was displaced from the next slot into the stealable queue.
                 wakeIdleWorker()
             }
-        } else {
+            return true
+        }
+        if local != true {
             pushGlobal(job)
             wakeIdleWorker()
         }
@@ -122,8 +125,7 @@ extension Scheduler {
     /// worker, when called off the scheduler): a process whose budget is
     /// spent yields only then.
     static var othersAreWaiting: Bool {
-        guard let worker = Worker.current else { return true }
-        return worker.hasNext || worker.hasQueuedWork
+        Worker.withCurrent { $0.hasNext || $0.hasQueuedWork } ?? true
     }
 
     /// Suspends the calling process and puts it at the back of its worker's run
@@ -154,8 +156,7 @@ extension Scheduler {
     /// worker whose later slot is free and whose queues are empty, so
     /// lingering delays nobody.
     static var mayLinger: Bool {
-        guard let worker = Worker.current else { return false }
-        return worker.laterIsFree && !worker.hasQueuedWork
+        Worker.withCurrent { $0.laterIsFree && !$0.hasQueuedWork } ?? false
     }
 
     /// Suspends the calling process until the job in this worker's next slot
@@ -165,8 +166,11 @@ extension Scheduler {
     /// The lingering process is not stealable, so a second worker cannot take
     /// it and race the caller. Call it only when ``mayLinger`` is true.
     static func linger() async {
-        guard let worker = Worker.current else { return }
-        await withUnsafeContinuation { worker.putLater($0) }
+        await withUnsafeContinuation { process in
+            // A lingering process runs on a worker (see `mayLinger`); were it
+            // not, it goes on at once.
+            if Worker.withCurrent({ $0.putLater(process) }) == nil { process.resume() }
+        }
     }
 
     /// Starts a task for a new process. Like the BEAM (and Tokio), a new
@@ -181,7 +185,7 @@ extension Scheduler {
         _ operation: sending @escaping @concurrent () async throws -> Success
     ) -> Swift.Task<Success, any Error> {
         if Self.useGlobalExecutor { return Swift.Task(operation: operation) }
-        if Worker.current?.scheduler === self { ember_set_enqueue_at_back() }
+        if Worker.withCurrent({ $0.scheduler === self }) == true { ember_set_enqueue_at_back() }
         let task = Swift.Task(executorPreference: self, operation: operation)
         ember_take_enqueue_at_back()
         return task

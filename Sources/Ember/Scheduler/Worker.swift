@@ -44,25 +44,51 @@ final class Worker: @unchecked Sendable {
     @exclusivity(unchecked) private var tick: UInt32 = 0
     @exclusivity(unchecked) private var rng: UInt64
     /// The processes that last looked themselves up on this worker (see
-    /// `ProcessCell.current`), by a hash of their task's identity; held
-    /// strongly so that checking an entry is always safe.
-    @exclusivity(unchecked) private var recentProcesses = [ProcessCell?](repeating: nil, count: 8)
+    /// `ProcessCell.current`), by a hash of their task's identity. Each
+    /// entry holds a retain of its cell (taken in `remember`, given back when
+    /// the entry is replaced), so that checking an entry is always safe; they
+    /// are read without retaining, as a lookup happens at every send and
+    /// receive. Allocated once and never freed: a worker lives as long as the
+    /// program. Only this worker's thread touches it.
+    private let recentProcesses: UnsafeMutablePointer<Unmanaged<ProcessCell>?> = {
+        let entries = UnsafeMutablePointer<Unmanaged<ProcessCell>?>.allocate(capacity: 8)
+        entries.initialize(repeating: nil, count: 8)
+        return entries
+    }()
 
     @inline(__always)
     private static func slot(for task: UInt) -> Int { Int(truncatingIfNeeded: (task &* 0x9E37_79B9_7F4A_7C15) >> 61) }
 
-    func recentProcess(for task: UInt) -> ProcessCell? { recentProcesses[Self.slot(for: task)] }
-    func remember(_ process: ProcessCell, for task: UInt) { recentProcesses[Self.slot(for: task)] = process }
+    /// The remembered process whose task is `task`, if there is one.
+    @inline(__always)
+    func recentProcess(for task: UInt) -> Unmanaged<ProcessCell>? {
+        guard let entry = recentProcesses[Self.slot(for: task)],
+              entry._withUnsafeGuaranteedRef({ $0.ownerTask.load(ordering: .relaxed) == task })
+        else { return nil }
+        return entry
+    }
+
+    func remember(_ process: ProcessCell, for task: UInt) {
+        let entry = recentProcesses + Self.slot(for: task)
+        if let old = entry.pointee {
+            if old.toOpaque() == Unmanaged.passUnretained(process).toOpaque() { return }
+            old.release()
+        }
+        entry.pointee = Unmanaged.passRetained(process)
+    }
 
     init(index: Int) {
         self.index = index
         self.rng = 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1)
     }
 
-    static var current: Worker? {
+    /// Runs `body` with the calling thread's worker; nil off the scheduler.
+    /// The worker is lent without a retain: the pointer was stored by
+    /// `run()` from an object the scheduler keeps alive forever.
+    @inline(__always)
+    static func withCurrent<Result>(_ body: (Worker) throws -> Result) rethrows -> Result? {
         guard let raw = ember_current_worker() else { return nil }
-        // The pointer was stored by `run()` from an object the scheduler keeps alive forever.
-        return Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+        return try Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef(body)
     }
 
     var queuedCount: Int { queued.load(ordering: .relaxed) }
@@ -91,8 +117,7 @@ final class Worker: @unchecked Sendable {
     /// a hand-off is under way, or the next slot's streak is spent while
     /// other work waits in this worker's queue or the global queue.
     static func handOff() -> Bool {
-        guard let worker = Worker.current else { return false }
-        return worker.runNextInPlace()
+        withCurrent { $0.runNextInPlace() } ?? false
     }
 
     private func runNextInPlace() -> Bool {
