@@ -39,3 +39,62 @@ void ember_futex_wake_one(unsigned int *word) {
     (void)word;
 #endif
 }
+
+// The concurrency runtime's hooks for the global executor (declared in the
+// Swift runtime's include/swift/Runtime/Concurrency.h, exported variables
+// that the runtime checks before using its own global executor). They take
+// the swiftcall convention; `original` is the runtime's own implementation,
+// which Ember does not call: every global job is Ember's to run.
+typedef void *EmberJob;
+extern __attribute__((swiftcall)) void (*swift_task_enqueueGlobal_hook)(EmberJob job, void *original);
+extern __attribute__((swiftcall)) void (*swift_task_enqueueGlobalWithDelay_hook)(unsigned long long delay, EmberJob job, void *original);
+extern __attribute__((swiftcall)) void (*swift_task_enqueueGlobalWithDeadline_hook)(
+    long long sec, long long nsec, long long tsec, long long tnsec, int clock, EmberJob job, void *original);
+
+static void (*ember_global_enqueue)(void *job);
+static void (*ember_global_enqueue_after)(unsigned long long nanoseconds, void *job);
+
+__attribute__((swiftcall)) static void ember_enqueue_global(EmberJob job, void *original) {
+    (void)original;
+    ember_global_enqueue(job);
+}
+
+__attribute__((swiftcall)) static void ember_enqueue_global_with_delay(unsigned long long delay, EmberJob job, void *original) {
+    (void)original;
+    ember_global_enqueue_after(delay, job);
+}
+
+// The runtime's clock reading, for the clock a deadline is on (its
+// swift_clock_id: 1 continuous, 2 suspending), exported by the Swift runtime.
+extern __attribute__((swiftcall)) void swift_get_time(long long *seconds, long long *nanoseconds, int clock);
+
+// A deadline becomes a delay from now on its own clock. The tolerance
+// (tsec, tnsec) is not needed: Ember's timers fire on time.
+__attribute__((swiftcall)) static void ember_enqueue_global_with_deadline(
+    long long sec, long long nsec, long long tsec, long long tnsec, int clock, EmberJob job, void *original) {
+    (void)tsec; (void)tnsec; (void)original;
+    long long nowSeconds = 0, nowNanoseconds = 0;
+    swift_get_time(&nowSeconds, &nowNanoseconds, clock);
+    long long delta = (sec - nowSeconds) * 1000000000LL + (nsec - nowNanoseconds);
+    ember_global_enqueue_after(delta > 0 ? (unsigned long long)delta : 0, job);
+}
+
+// The runtime's entry point for running a job (what UnownedJob.runSynchronously
+// calls), with its executor argument: a SerialExecutorRef, two words, both 0
+// for the generic executor.
+typedef struct { void *identity; unsigned long implementation; } EmberSerialExecutorRef;
+extern __attribute__((swiftcall)) void swift_job_run(EmberJob job, EmberSerialExecutorRef executor);
+
+void ember_run_job_on_generic_executor(void *job) {
+    EmberSerialExecutorRef generic = {0, 0};
+    swift_job_run(job, generic);
+}
+
+void ember_install_global_executor(void (*enqueue)(void *job),
+                                   void (*enqueueAfter)(unsigned long long nanoseconds, void *job)) {
+    ember_global_enqueue = enqueue;
+    ember_global_enqueue_after = enqueueAfter;
+    swift_task_enqueueGlobalWithDelay_hook = ember_enqueue_global_with_delay;
+    swift_task_enqueueGlobalWithDeadline_hook = ember_enqueue_global_with_deadline;
+    swift_task_enqueueGlobal_hook = ember_enqueue_global;
+}

@@ -50,4 +50,17 @@ void ember_futex_lock_contended(unsigned int *_Nonnull word);
 /// Wakes one thread sleeping on `word`.
 void ember_futex_wake_one(unsigned int *_Nonnull word);
 
+/// Makes Ember's scheduler the global concurrent executor: every job the
+/// Swift runtime would hand to its default global executor (tasks with no
+/// executor preference, continuations resumed there) goes to `enqueue`
+/// instead, through the runtime's `swift_task_enqueueGlobal_hook`. Jobs
+/// delayed to a later time (`Task.sleep`) go to `enqueueAfter` with their
+/// delay in nanoseconds. Called once, before the first process starts.
+/// Runs `job` on the generic executor, the way the runtime's own global
+/// executor runs its jobs: with no task executor in effect.
+void ember_run_job_on_generic_executor(void *_Nonnull job);
+
+void ember_install_global_executor(void (*_Nonnull enqueue)(void *_Nonnull job),
+                                   void (*_Nonnull enqueueAfter)(unsigned long long nanoseconds, void *_Nonnull job));
+
 #endif

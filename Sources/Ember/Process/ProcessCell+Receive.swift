@@ -110,7 +110,7 @@ extension ProcessCell {
             // Had the process been killed during a hand-off, what arrived
             // meanwhile is gone: this throws.
             if !isAlive { throw exitReasonOrKilled() }
-        } while search.mayHandOff && Worker.handOff()
+        } while search.mayHandOff && Worker.handOff() && noteRunning()
         guard let nanoseconds = timeout.nanoseconds else { return .wait(token: 0) }
         if nanoseconds == 0 { return .timedOut }
         if search.timer == nil {
@@ -148,7 +148,7 @@ extension ProcessCell {
     ) throws -> WakeOutcome {
         // Woken, perhaps on another worker: make the sends that follow find
         // this process at once (see `current`).
-        Worker.withCurrent { $0.remember(self, for: ownerTask.load(ordering: .relaxed)) }
+        noteRunning()
         switch wake {
         case .message(let envelope):
             if search.scanned == saved.count && search.filter.mayMatch(envelope.type) {
@@ -168,6 +168,16 @@ extension ProcessCell {
         }
         savedCount.store(saved.count, ordering: .relaxed)
         return .saved
+    }
+
+    /// Notes this process as the one running in the worker's current job
+    /// (see `Worker.runningProcess`): after it resumes, or after a job it
+    /// handed off to ran inside its own. Called by the process's task only.
+    /// Returns true, for use in a condition.
+    @discardableResult
+    func noteRunning() -> Bool {
+        Worker.withCurrent { $0.noteRunning(self, task: ownerTask.load(ordering: .relaxed)) }
+        return true
     }
 
     /// True when the caller is isolated to no actor.

@@ -90,10 +90,9 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Swift tasks created inside a process (`async let`, task groups,
     /// `Task {}`), which are not the process and must not touch its mailbox.
     ///
-    /// On a scheduler thread the worker remembers the processes it found, so
-    /// that a process resumed there finds itself without reading the
-    /// task-local: a remembered cell is right exactly when its owner is the
-    /// task running now (see ``ownerTask``).
+    /// On a scheduler thread the worker notes the process running in the
+    /// current job, so that it finds itself again without reading the
+    /// task-local (see `Worker.runningProcess`).
     @usableFromInline
     static var current: ProcessCell? { withCurrent { $0 } }
 
@@ -103,14 +102,13 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     static func withCurrent<Result>(_ body: (ProcessCell) throws -> Result) rethrows -> Result? {
         let task = taskIdentity()
         guard task != 0 else { return nil }
-        // A remembered cell is retained by the worker's cache, and stays
-        // there while `body` runs: only this thread replaces entries, in
-        // `remember`, which `body` (a send or a lookup) does not call.
-        if let found = Worker.withCurrent({ $0.recentProcess(for: task) }), let found {
+        // The worker's note is this task's own, made during this job: its
+        // cell is alive while the task runs (see `Worker.runningProcess`).
+        if let found = Worker.withCurrent({ $0.runningProcess(for: task) }), let found {
             return try found._withUnsafeGuaranteedRef(body)
         }
         guard let cell = bound, cell.ownerTask.load(ordering: .relaxed) == task else { return nil }
-        Worker.withCurrent { $0.remember(cell, for: task) }
+        Worker.withCurrent { $0.noteRunning(cell, task: task) }
         return try body(cell)
     }
 

@@ -20,7 +20,7 @@ final class Runtime: Sendable {
     let names = Mutex<[Atom: ProcessCell]>([:])
 
     private init(schedulers: Int) {
-        scheduler = Scheduler(workerCount: schedulers)
+        scheduler = Scheduler(workerCount: schedulers, asGlobalExecutor: !Scheduler.useGlobalExecutor)
     }
 
     func makeReference() -> Reference {

@@ -39,18 +39,28 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     private let global = Mutex(Deque<UnownedJob>())
     private let globalCount = Atomic<Int>(0)
 
-    init(workerCount: Int) {
+    /// Jobs are run as the global executor's (see Scheduler+GlobalExecutor.swift).
+    let isGlobalExecutor: Bool
+
+    /// A scheduler of `workerCount` threads; `asGlobalExecutor` installs it
+    /// as the program's global executor (the runtime's scheduler, once).
+    init(workerCount: Int, asGlobalExecutor: Bool = false) {
+        self.isGlobalExecutor = asGlobalExecutor
         let count = max(1, workerCount)
         var workers: [Worker] = []
         workers.reserveCapacity(count)
         for index in 0..<count { workers.append(Worker(index: index)) }
         self.workers = workers
         self.timers = TimerQueue()
+        if asGlobalExecutor { Self.becomeGlobalExecutor(self) }
         for worker in workers { worker.start(on: self) }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        enqueue(UnownedJob(job))
+    }
+
+    func enqueue(_ job: UnownedJob) {
         let local = Worker.withCurrent { worker in
             guard worker.scheduler === self else { return false }
             if ember_take_enqueue_at_back() != 0 {
@@ -177,26 +187,31 @@ extension Scheduler {
     /// process waits its turn at the back of the queue: the "run next" slot is
     /// for processes woken by a message.
     ///
-    /// Generic, throwing and `@concurrent` to match the operation type `Task`
-    /// hands to the runtime exactly: a closure passed straight through needs
-    /// no reabstraction thunk, each of which would cost every process a heap
-    /// context and async frames for as long as it lives.
+    /// Generic, throwing and `@isolated(any)` to match the operation type
+    /// `Task` hands to the runtime exactly: a closure passed straight through
+    /// needs no reabstraction thunk, each of which would cost every process a
+    /// heap context and async frames for as long as it lives. (The closures
+    /// are formed with no isolation: a process runs on no actor.)
     func start<Success: Sendable>(
-        _ operation: sending @escaping @concurrent () async throws -> Success
+        _ operation: sending @escaping @isolated(any) () async throws -> Success
     ) -> Swift.Task<Success, any Error> {
-        if Self.useGlobalExecutor { return Swift.Task(operation: operation) }
         if Worker.withCurrent({ $0.scheduler === self }) == true { ember_set_enqueue_at_back() }
-        let task = Swift.Task(executorPreference: self, operation: operation)
+        let task = startWoken(operation)
         ember_take_enqueue_at_back()
         return task
     }
 
     /// Starts the task of a dormant process woken by a message: like any
     /// process woken by a message, it runs next on this worker.
+    ///
+    /// A plain task when the scheduler is the global executor (see
+    /// Scheduler+GlobalExecutor.swift), as the runtime's own scheduler is, or
+    /// when processes run on Swift's default executor (`EMBER_EXECUTOR=global`);
+    /// a task that prefers this scheduler otherwise (a scheduler of its own, in tests).
     func startWoken<Success: Sendable>(
-        _ operation: sending @escaping @concurrent () async throws -> Success
+        _ operation: sending @escaping @isolated(any) () async throws -> Success
     ) -> Swift.Task<Success, any Error> {
-        if Self.useGlobalExecutor { return Swift.Task(operation: operation) }
+        if isGlobalExecutor || Self.useGlobalExecutor { return Swift.Task(operation: operation) }
         return Swift.Task(executorPreference: self, operation: operation)
     }
 }

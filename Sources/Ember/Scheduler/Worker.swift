@@ -12,7 +12,7 @@ import Darwin
 
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
-    // @unchecked Sendable: `next`, `later`, `nextStreak`, `laterPassed`, `recentProcesses`, `rng` and `tick` are touched only
+    // @unchecked Sendable: `next`, `later`, `nextStreak`, `laterPassed`, `runningTask`, `runningCell`, `rng` and `tick` are touched only
     // by this worker's own thread; `jobs` is touched only under `queueLock`; `scheduler` is
     // set once before the thread starts.
 
@@ -43,38 +43,26 @@ final class Worker: @unchecked Sendable {
     @exclusivity(unchecked) private var laterPassed = 0
     @exclusivity(unchecked) private var tick: UInt32 = 0
     @exclusivity(unchecked) private var rng: UInt64
-    /// The processes that last looked themselves up on this worker (see
-    /// `ProcessCell.current`), by a hash of their task's identity. Each
-    /// entry holds a retain of its cell (taken in `remember`, given back when
-    /// the entry is replaced), so that checking an entry is always safe; they
-    /// are read without retaining, as a lookup happens at every send and
-    /// receive. Allocated once and never freed: a worker lives as long as the
-    /// program. Only this worker's thread touches it.
-    private let recentProcesses: UnsafeMutablePointer<Unmanaged<ProcessCell>?> = {
-        let entries = UnsafeMutablePointer<Unmanaged<ProcessCell>?>.allocate(capacity: 8)
-        entries.initialize(repeating: nil, count: 8)
-        return entries
-    }()
+    /// The process running in the current job, as it last found itself
+    /// (see `ProcessCell.withCurrent`), by its task's identity. Only a
+    /// process's own task sets it, while it runs, and `runJob` clears it
+    /// before every job: so an entry whose task is the running task was set
+    /// during this job by that very task, and its cell is alive (the task
+    /// keeps its process). Not retained, as it is read at every send.
+    @exclusivity(unchecked) private var runningTask: UInt = 0
+    @exclusivity(unchecked) private var runningCell: Unmanaged<ProcessCell>?
 
+    /// The process whose task is `task`, if it is the one that set the entry.
     @inline(__always)
-    private static func slot(for task: UInt) -> Int { Int(truncatingIfNeeded: (task &* 0x9E37_79B9_7F4A_7C15) >> 61) }
-
-    /// The remembered process whose task is `task`, if there is one.
-    @inline(__always)
-    func recentProcess(for task: UInt) -> Unmanaged<ProcessCell>? {
-        guard let entry = recentProcesses[Self.slot(for: task)],
-              entry._withUnsafeGuaranteedRef({ $0.ownerTask.load(ordering: .relaxed) == task })
-        else { return nil }
-        return entry
+    func runningProcess(for task: UInt) -> Unmanaged<ProcessCell>? {
+        runningTask == task ? runningCell : nil
     }
 
-    func remember(_ process: ProcessCell, for task: UInt) {
-        let entry = recentProcesses + Self.slot(for: task)
-        if let old = entry.pointee {
-            if old.toOpaque() == Unmanaged.passUnretained(process).toOpaque() { return }
-            old.release()
-        }
-        entry.pointee = Unmanaged.passRetained(process)
+    /// Notes `process` as the one running in this job; called by its own task.
+    @inline(__always)
+    func noteRunning(_ process: ProcessCell, task: UInt) {
+        runningTask = task
+        runningCell = .passUnretained(process)
     }
 
     init(index: Int) {
@@ -129,7 +117,7 @@ final class Worker: @unchecked Sendable {
         if nextStreak >= Self.nextSlotStreakLimit && hasQueuedWork { return false }
         let job = takeNextInStreak()
         handingOff = true
-        job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
+        runJob(job)
         handingOff = false
         return true
     }
@@ -288,12 +276,24 @@ final class Worker: @unchecked Sendable {
         return popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self)
     }
 
+    /// Runs `job` as the global executor's, with no task executor in effect
+    /// (the runtime's tasks have no preference), or as this scheduler's, a
+    /// task executor, for the tasks that prefer it.
+    @inline(__always)
+    private func runJob(_ job: UnownedJob) {
+        runningTask = 0
+        if scheduler.isGlobalExecutor {
+            ember_run_job_on_generic_executor(unsafeBitCast(job, to: UnsafeMutableRawPointer.self))
+        } else {
+            job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
+        }
+    }
+
     private func run() {
         ember_set_current_worker(Unmanaged.passUnretained(self).toOpaque())
-        let executor = scheduler.asUnownedTaskExecutor()
         while true {
             if let job = findWork() {
-                job.runSynchronously(on: executor)
+                runJob(job)
                 continue
             }
             var found: UnownedJob?
@@ -305,7 +305,7 @@ final class Worker: @unchecked Sendable {
                 }
             }
             if let job = found {
-                job.runSynchronously(on: executor)
+                runJob(job)
                 continue
             }
             scheduler.parker.park { [unowned(unsafe) self] in

@@ -1,0 +1,68 @@
+import CEmberShims
+
+// Ember's scheduler as the program's global concurrent executor.
+//
+// A process could run on the scheduler as a task with an executor preference
+// (SE-0417), but the Swift runtime then looks the preference up, under the
+// task's status lock, at every hop to the generic executor and at every
+// resumption: several lock round trips per message. A task with no
+// preference costs a flag check instead. So the scheduler takes the place of
+// the default global executor (the runtime's `swift_task_enqueueGlobal_hook`)
+// and processes start as plain tasks: every job the runtime would hand its
+// global executor, for processes or for any other task of the program, runs on
+// the scheduler's workers, which do what the default executor's threads do
+// (one per core, cooperative), and delayed jobs (`Task.sleep`) wait in the
+// scheduler's timer queue.
+
+extension Scheduler {
+    /// Installs `scheduler` as the global executor (see above). Once, before
+    /// the first process starts; never undone.
+    static func becomeGlobalExecutor(_ scheduler: Scheduler) {
+        // Called from `init`, before the workers start: what `scheduler` is
+        // used for here (its timers, its queues) is already initialized.
+        precondition(globalInstance == nil, "Ember installs one global executor")
+        globalInstance = scheduler
+        ember_install_global_executor(
+            { raw in Scheduler.global.enqueue(UnownedJob(raw: raw)) },
+            { nanoseconds, raw in Scheduler.global.enqueue(UnownedJob(raw: raw), after: nanoseconds) })
+    }
+
+    /// The scheduler installed as the global executor. Read only by the hooks
+    /// above, which the runtime calls only once it is installed.
+    fileprivate static var global: Scheduler { globalInstance.unsafelyUnwrapped }
+
+    /// Enqueues `job` once `nanoseconds` have passed.
+    func enqueue(_ job: UnownedJob, after nanoseconds: UInt64) {
+        _ = timers.schedule(after: nanoseconds, target: DelayedJob(job, on: self), token: 0)
+    }
+}
+
+// Written once by `becomeGlobalExecutor`, before the hooks that read it are
+// installed (the hook's store follows it on that thread, and the runtime
+// reads the hook before calling it), and never again.
+nonisolated(unsafe) private var globalInstance: Scheduler?
+
+extension UnownedJob {
+    /// The job behind a runtime `Job *` handed to a global executor hook:
+    /// `UnownedJob` is exactly that pointer.
+    fileprivate init(raw: UnsafeMutableRawPointer) {
+        self = unsafeBitCast(raw, to: UnownedJob.self)
+    }
+}
+
+/// A job waiting in the timer queue for its time (`Task.sleep`).
+private final class DelayedJob: TimerTarget, @unchecked Sendable {
+    // @unchecked Sendable: both fields are set once; the job is enqueued once,
+    // by the timer thread, when the timer fires (it is never cancelled).
+    private let job: UnownedJob
+    private let scheduler: Scheduler
+
+    init(_ job: UnownedJob, on scheduler: Scheduler) {
+        self.job = job
+        self.scheduler = scheduler
+    }
+
+    func timerFired(token: UInt64) {
+        scheduler.enqueue(job)
+    }
+}
