@@ -135,6 +135,11 @@ private final class PropagationQueue {
 }
 
 /// Settings of the Ember runtime.
+///
+/// The runtime starts at the first call into it (a spawn, `withProcess`, a
+/// lookup). From then on its scheduler is the program's global concurrent
+/// executor: every Swift task without an executor of its own runs on the
+/// scheduler's threads, beside the processes (see <doc:RuntimeGuarantees>).
 public enum EmberRuntime {
     private static let requested = Mutex<Int?>(nil)
 

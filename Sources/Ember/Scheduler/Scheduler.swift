@@ -123,9 +123,9 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
 }
 
 extension Scheduler {
-    /// `EMBER_EXECUTOR=global` runs processes on Swift's default global
-    /// executor instead of Ember's scheduler, so that benchmarks can show the
-    /// difference. Not for production use.
+    /// `EMBER_EXECUTOR=global` leaves Swift's default global executor in
+    /// place and runs processes there instead of on Ember's scheduler, so
+    /// that benchmarks can show the difference. Not for production use.
     static let useGlobalExecutor: Bool = {
         guard let value = getenv("EMBER_EXECUTOR") else { return false }
         return String(cString: value) == "global"
