@@ -101,14 +101,17 @@ extension ProcessCell {
     func receiveEnvelope<Result>(timeout: Timeout, _ match: (Envelope) throws -> Result?) async throws -> Result? {
         var result: Result?
         let wanted = (any Sendable).self
-        func accept(_ envelope: Envelope) throws -> Bool {
-            guard let value = try match(envelope) else { return false }
-            result = value
-            return true
-        }
-        if try receiveArrived(accepting: wanted, accept) { return result }
-        _ = try await receive(timeout: timeout, accepting: wanted, accept)
+        if try receiveArrived(accepting: wanted, { try Self.accept($0, match, into: &result) }) { return result }
+        _ = try await receive(timeout: timeout, accepting: wanted) { try Self.accept($0, match, into: &result) }
         return result
+    }
+
+    static func accept<Result>(
+        _ envelope: Envelope, _ match: (Envelope) throws -> Result?, into result: inout Result?
+    ) throws -> Bool {
+        guard let value = try match(envelope) else { return false }
+        result = value
+        return true
     }
 
     @inlinable
