@@ -86,6 +86,17 @@ struct MailboxTests {
         #expect(Envelope(Optional(3)).value(as: Int.self) == 3)
     }
 
+    @Test("a carried value is cast by comparing its type when it has the type wanted, and by as? otherwise")
+    func castsCarriedValues() {
+        #expect(cast(42 as any Sendable, to: Int.self) == 42)
+        #expect(cast("text" as any Sendable, to: String.self) == "text")
+        #expect(cast(Atom("a") as any Sendable, to: Int.self) == nil)
+        #expect(cast(Optional(7) as any Sendable, to: Int.self) == 7)
+        #expect(cast([1, 2] as any Sendable, to: [Int].self) == [1, 2])
+        #expect(cast(Atom("b") as any Sendable, to: (any CustomStringConvertible).self)?.description == ":b")
+        #expect(cast((Atom("ok"), 1) as any Sendable, to: (Atom, Int).self).map { $0.1 } == 1)
+    }
+
     @Test("a scan starts after the messages a receive for the same type ruled out")
     func excludedPrefix() {
         var buffer = MessageBuffer()

@@ -75,7 +75,7 @@ enum Calls {
         _ server: Pid, _ request: any Sendable, timeout: Timeout
     ) async throws -> Reply {
         let value = try await callUntyped(server, request, timeout: timeout)
-        guard let typed = value as? Reply else { throw CallError.unexpectedReply(value) }
+        guard let typed = cast(value, to: Reply.self) else { throw CallError.unexpectedReply(value) }
         return typed
     }
 

@@ -70,7 +70,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     }
 
     private func dispatchCall(_ call: CallMessage) async throws {
-        guard let request = call.request as? Server.Request else {
+        guard let request = cast(call.request, to: Server.Request.self) else {
             throw GenServerError.unexpected("call", inspect(call.request))
         }
         switch try await server.handleCall(request, from: call.from).kind {
@@ -87,7 +87,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     }
 
     private func dispatchCast(_ cast: CastMessage) async throws {
-        guard let request = cast.request as? Server.Cast else {
+        guard let request = Ember.cast(cast.request, to: Server.Cast.self) else {
             throw GenServerError.unexpected("cast", inspect(cast.request))
         }
         try await apply(server.handleCast(request))

@@ -111,7 +111,7 @@ extension ProcessTask {
         switch arrival {
         case .reply(let value):
             try demonitor(ref, flush: true)
-            guard let typed = value as? Success else {
+            guard let typed = cast(value, to: Success.self) else {
                 throw TaskError(kind: .unexpectedReply(String(describing: type(of: value))))
             }
             return .ok(typed)

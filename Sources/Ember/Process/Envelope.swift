@@ -52,6 +52,18 @@ struct Envelope: Sendable {
     }
 }
 
+/// `value` as a `Wanted`: for a value whose dynamic type is exactly `Wanted`,
+/// a comparison of types and a copy; for any other, `as?` with all its
+/// conversions. For the values the runtime carries inside its own messages
+/// (a call's request and reply), which are usually of the type wanted.
+@inlinable
+func cast<Wanted>(_ value: any Sendable, to _: Wanted.Type) -> Wanted? {
+    guard Swift.type(of: value) == Wanted.self else { return value as? Wanted }
+    // Opened, `value` has the type it was just found to have, `Wanted`.
+    func reinterpret<Opened>(_ opened: Opened) -> Wanted { unsafeBitCast(opened, to: Wanted.self) }
+    return reinterpret(value)
+}
+
 /// The box of a message (see ``Envelope``).
 @usableFromInline
 protocol Letter: AnyObject, Sendable {

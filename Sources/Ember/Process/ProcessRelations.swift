@@ -51,7 +51,10 @@ struct ProcessRelations {
 /// as soon as the last one goes.
 struct RelationsStorage {
     private final class Box {
-        var relations: ProcessRelations
+        // Not checked dynamically: the box is changed only when uniquely
+        // referenced (the changing methods below copy it on write), through the
+        // storage value that holds it, whose exclusivity Swift enforces statically.
+        @exclusivity(unchecked) var relations: ProcessRelations
         init(_ relations: ProcessRelations) { self.relations = relations }
     }
 
