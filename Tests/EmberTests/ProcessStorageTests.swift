@@ -106,4 +106,47 @@ struct ProcessStorageTests {
         #expect(await eventually { known.withLock { $0.count } == 3 })
         #expect(known.withLock { $0 } == [true, true, true])
     }
+
+    @Test("a process finds itself again after awaits that are not Ember's")
+    func findsItselfAfterForeignAwaits() async throws {
+        actor Elsewhere { func visit() -> Int { 1 } }
+        let elsewhere = Elsewhere()
+        let (same, owned) = try await withProcess { () -> ([Bool], Bool) in
+            let me = try Pid.current
+            var same: [Bool] = []
+            try await Swift.Task.sleep(for: .milliseconds(1))
+            same.append(try Pid.current == me)
+            _ = await elsewhere.visit()
+            same.append(try Pid.current == me)
+            await Swift.Task.yield()
+            same.append(try Pid.current == me)
+            let owner = Runtime.shared.owners.process(of: taskIdentity())
+            return (same, owner?.toOpaque() == me.cell.map { Unmanaged.passUnretained($0).toOpaque() })
+        }
+        #expect(same == [true, true, true])
+        #expect(owned)
+    }
+
+    @Test("the owner table finds, replaces and forgets entries through growth, tombstones and shrinking")
+    func ownerTable() {
+        let cell = ProcessCell(id: 1, serial: 0, origin: SpawnOrigin(parent: nil, file: #fileID, line: 1, function: "f()"))
+        let other = ProcessCell(id: 2, serial: 0, origin: SpawnOrigin(parent: nil, file: #fileID, line: 1, function: "f()"))
+        var table = OwnerTable()
+        #expect(table.find(16) == nil)
+        // Task addresses are 16-byte aligned; mix in every probe path.
+        let tasks = (1...5_000).map { UInt($0) * 16 }
+        for task in tasks { table.insert(task, .passUnretained(cell)) }
+        #expect(table.count == 5_000)
+        #expect(tasks.allSatisfy { table.find($0)?.toOpaque() == Unmanaged.passUnretained(cell).toOpaque() })
+        table.insert(tasks[0], .passUnretained(other))  // replaces
+        #expect(table.count == 5_000)
+        #expect(table.find(tasks[0])?.toOpaque() == Unmanaged.passUnretained(other).toOpaque())
+        for task in tasks.dropFirst() where task % 32 == 0 { table.remove(task) }
+        #expect(tasks.allSatisfy { task in (table.find(task) != nil) == (task % 32 != 0 || task == tasks[0]) })
+        for task in tasks { table.remove(task) }
+        #expect(table.count == 0)
+        #expect(tasks.allSatisfy { table.find($0) == nil })
+        table.insert(48, .passUnretained(cell))
+        #expect(table.find(48) != nil && table.count == 1)
+    }
 }

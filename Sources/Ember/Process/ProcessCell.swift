@@ -81,18 +81,13 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     // @unchecked Sendable: see the storage rules above.
     typealias Waiter = UnsafeContinuation<Wake, Never>
 
-    /// The process whose task (or a task created inside it) is running.
-    /// Task-locals are inherited by child tasks, so this alone does not say
-    /// that the current task *is* the process: see ``current``.
-    @TaskLocal static var bound: ProcessCell?
-
     /// The process the current task runs as: nil outside processes and in
     /// Swift tasks created inside a process (`async let`, task groups,
     /// `Task {}`), which are not the process and must not touch its mailbox.
     ///
     /// On a scheduler thread the worker notes the process running in the
-    /// current job, so that it finds itself again without reading the
-    /// task-local (see `Worker.runningProcess`).
+    /// current job, so that it finds itself again without a lookup in the
+    /// runtime's ``TaskOwners`` (see `Worker.runningProcess`).
     @usableFromInline
     static var current: ProcessCell? { withCurrent { $0 } }
 
@@ -107,9 +102,13 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         if let found = Worker.withCurrent({ $0.runningProcess(for: task) }), let found {
             return try found._withUnsafeGuaranteedRef(body)
         }
-        guard let cell = bound, cell.ownerTask.load(ordering: .relaxed) == task else { return nil }
-        Worker.withCurrent { $0.noteRunning(cell, task: task) }
-        return try body(cell)
+        // Found, the entry is this task's own: its process is alive while
+        // the task runs (see `TaskOwners`).
+        guard let found = Runtime.shared.owners.process(of: task) else { return nil }
+        return try found._withUnsafeGuaranteedRef { cell in
+            Worker.withCurrent { $0.noteRunning(cell, task: task) }
+            return try body(cell)
+        }
     }
 
     /// Whether what the current task sends may be delivered, counting the
@@ -247,33 +246,22 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     /// Starts a task to handle the messages of a dormant process.
     private func wake(_ handler: any MessageHandler, generation: UInt32) {
-        let task = startingTask { Runtime.shared.scheduler.startWoken { [self] in await self.run(.handler(handler)) } }
+        let task = Runtime.shared.scheduler.startWoken { [self] in await self.run(.handler(handler)) }
         attach(task, generation: generation)
-    }
-
-    /// Starts a task of this process with `start`, with `bound` set to this
-    /// process while it does. A new task inherits the task-local values of
-    /// the code that starts it (Swift copies them), so the process's task has
-    /// its binding from its first instruction, and needs no `withValue` scope
-    /// of its own: that scope cost every process async frames in its slab and
-    /// three executor hops when it started.
-    func startingTask(_ start: () -> SwiftTaskOfProcess) -> SwiftTaskOfProcess {
-        ProcessCell.$bound.withValue(self, operation: start)
     }
 
     // MARK: The process's own side
 
     /// The body of the process's task: runs one task of the process, `entry`
     /// as the process, then its exit — unless it left the process dormant,
-    /// waiting for messages. The task was started by ``startingTask(_:)``,
-    /// so `bound` is this process.
+    /// waiting for messages.
     ///
     /// Its async frame stays small (every waiting process keeps it): the
     /// work before and after the body is in synchronous functions.
     func run(_ entry: ProcessEntry) async {
         let turn: Result<Turn, any Error>
         if isAlive {
-            ownerTask.store(taskIdentity(), ordering: .relaxed)
+            beginOwnership()
             do {
                 switch entry {
                 case .body(let body):
@@ -285,14 +273,31 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             } catch {
                 turn = .failure(error)
             }
-            // What runs after the body is not the process any more. A dormant
-            // process's next task may have started already: clear only our own.
-            ownerTask.compareExchange(expected: taskIdentity(), desired: 0, ordering: .relaxed)
+            endOwnership()
         } else {
             // Killed before it ever ran: the body does not start.
             turn = .failure(ExitReason.killed)
         }
         endTurn(turn)
+    }
+
+    /// Makes the running task this process's, before its body runs: the task
+    /// finds its process from here on (see ``current``).
+    @inline(never)
+    private func beginOwnership() {
+        let task = taskIdentity()
+        ownerTask.store(task, ordering: .relaxed)
+        Runtime.shared.owners.insert(task, self)
+        noteRunning()
+    }
+
+    /// After the body: what runs now is not the process any more. A dormant
+    /// process's next task may have started already: clear only our own.
+    @inline(never)
+    private func endOwnership() {
+        let task = taskIdentity()
+        Runtime.shared.owners.remove(task)
+        ownerTask.compareExchange(expected: task, desired: 0, ordering: .relaxed)
     }
 
     /// After a task's body: the process exits, with the reason the body gave,

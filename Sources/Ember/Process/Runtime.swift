@@ -18,6 +18,8 @@ final class Runtime: Sendable {
     private let table = ProcessTable()
     private let nextReference = Atomic<UInt64>(1)
     let names = Mutex<[Atom: ProcessCell]>([:])
+    /// The process each running process task belongs to.
+    let owners = TaskOwners()
 
     private init(schedulers: Int) {
         scheduler = Scheduler(workerCount: schedulers, asGlobalExecutor: !Scheduler.useGlobalExecutor)
@@ -71,14 +73,13 @@ final class Runtime: Sendable {
                 ref = newRef
             }
         }
-        let task = cell.startingTask {
-            if case .body(let body) = entry {
-                // The task's closure captures the body rather than the entry: its
-                // context, kept as long as the process lives, is 16 bytes smaller.
-                scheduler.start { await cell.run(.body(body)) }
-            } else {
-                scheduler.start { await cell.run(entry) }
-            }
+        let task: SwiftTaskOfProcess
+        if case .body(let body) = entry {
+            // The task's closure captures the body rather than the entry: its
+            // context, kept as long as the process lives, is 16 bytes smaller.
+            task = scheduler.start { await cell.run(.body(body)) }
+        } else {
+            task = scheduler.start { await cell.run(entry) }
         }
         cell.attach(task)
         return (pid, ref)
