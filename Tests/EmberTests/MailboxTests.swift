@@ -86,6 +86,30 @@ struct MailboxTests {
         #expect(Envelope(Optional(3)).value(as: Int.self) == 3)
     }
 
+    @Test("a plain message of at most a word is kept unboxed, and opens as its type, as an existential and through a cast")
+    func plainMessagesUnboxed() {
+        enum Light: Sendable { case red, green }
+        struct Empty: Sendable, Equatable {}
+        let number = Envelope(boxing: 42)
+        #expect(number.letter == nil)
+        #expect(number.exactly(Int.self) == 42)
+        #expect(number.exactly(UInt.self) == nil)
+        #expect(number.message as? Int == 42)
+        #expect(number.value(as: (any Numeric).self).map { "\($0)" } == "42")
+        #expect(Envelope(boxing: Light.green).exactly(Light.self) == .green)
+        #expect(Envelope(boxing: Empty()).exactly(Empty.self) == Empty())
+        #expect(Envelope(boxing: true).value(as: Bool.self) == true)
+        #expect(Envelope(boxing: 2.5).message as? Double == 2.5)
+        let metatype = Envelope(boxing: Int.self as Any.Type)
+        #expect(metatype.value(as: Int.Type.self) != nil)
+        // Opened from an existential, a plain message is kept unboxed too.
+        #expect(Envelope(7 as any Sendable).letter == nil)
+        // Larger or holding references: boxed.
+        #expect(Envelope(boxing: (1, 2)).letter != nil)
+        #expect(Envelope(boxing: "text").letter != nil)
+        #expect(Envelope(boxing: Atom("a")).exactly(Atom.self) == Atom("a"))
+    }
+
     @Test("a carried value is cast by comparing its type when it has the type wanted, and by as? otherwise")
     func castsCarriedValues() {
         #expect(cast(42 as any Sendable, to: Int.self) == 42)

@@ -1,26 +1,54 @@
-/// A message in a mailbox: the value, boxed once when it is sent, and its
-/// dynamic type, noted beside it so that a selective receive can pass over
-/// messages of other types by comparing type metadata instead of attempting
-/// a dynamic cast on each.
+/// A message in a mailbox: the value, boxed once when it is sent (or kept
+/// in a word of its own, if it is a plain value that fits), and its dynamic
+/// type, noted beside it so that a selective receive can pass over messages
+/// of other types by comparing type metadata instead of attempting a dynamic
+/// cast on each.
 ///
-/// The box is a class instance, so an envelope is three words that move and
-/// copy like any reference (a retain), where an `any Sendable` existential
-/// inline would be copied and destroyed through its type's value witnesses
-/// at every step from the sender to the receiver. A receive for the type the
-/// message was sent as unboxes it without a dynamic cast (``value(as:)``).
+/// The box is a class instance, so an envelope moves and copies like a
+/// reference (a retain), where an `any Sendable` existential inline would be
+/// copied and destroyed through its type's value witnesses at every step
+/// from the sender to the receiver. A message of a type with no references
+/// in at most eight bytes (`Int`, `Bool`, a plain enum, an empty struct)
+/// needs no box at all: its bytes are the envelope's `bits`. A receive for the
+/// type the message was sent as takes it out with a type comparison, never a
+/// dynamic cast (``exactly(_:)``).
 @usableFromInline
 struct Envelope: Sendable {
     @usableFromInline let type: any Any.Type
-    @usableFromInline let letter: any Letter
+    /// The bytes of a message kept unboxed (when `letter` is nil).
+    @usableFromInline let bits: UInt
+    /// The box of any other message.
+    @usableFromInline let letter: (any Letter)?
 
-    /// Boxes `message` as its static type `Message`. Where `Message` is
-    /// itself an existential at run time (generic code handed one), the box
-    /// and `type` hold the existential: receives then open it by a cast.
+    /// Boxes `message` as its static type `Message`, or keeps it in `bits`
+    /// if it is plain and fits. Where `Message` is itself an existential at
+    /// run time (generic code handed one), the box and `type` hold the
+    /// existential: receives then open it by a cast.
     @inlinable
     init<Message: Sendable>(boxing message: consuming Message) {
-        let letter = Boxed(message)
-        self.type = Swift.type(of: letter.value)
-        self.letter = letter
+        if Self.fitsInBits(Message.self) {
+            var bits: UInt = 0
+            withUnsafeMutableBytes(of: &bits) { $0.storeBytes(of: message, as: Message.self) }
+            self.type = Message.self
+            self.bits = bits
+            self.letter = nil
+        } else {
+            let letter = Boxed(message)
+            self.type = Swift.type(of: letter.value)
+            self.bits = 0
+            self.letter = letter
+        }
+    }
+
+    /// A `Message` is kept in `bits`: plain (no references, so its bytes are
+    /// the value) and at most a word. A constant where `Message` is known.
+    /// A plain type is its own dynamic type: no existential is plain but an
+    /// existential metatype (`Any.Type`), which is then kept, and typed, as
+    /// the existential.
+    @inlinable
+    static func fitsInBits<Message>(_: Message.Type) -> Bool {
+        _isPOD(Message.self) && MemoryLayout<Message>.size <= MemoryLayout<UInt>.size
+            && MemoryLayout<Message>.alignment <= MemoryLayout<UInt>.alignment
     }
 
     /// Boxes `message` as its dynamic type (the existential is opened), as
@@ -31,15 +59,25 @@ struct Envelope: Sendable {
     }
 
     /// The message as an existential, for whoever does not know its type.
-    var message: any Sendable { letter.message }
+    @usableFromInline var message: any Sendable {
+        if let letter { return letter.message }
+        // Kept in `bits` as its own `type`: load it as that type.
+        func load<Plain>(_: Plain.Type) -> any Sendable {
+            let value = withUnsafeBytes(of: bits) { $0.load(as: Plain.self) }
+            // Only Sendable messages are kept (see `init(boxing:)`), and
+            // `any Sendable` is laid out as `Any` (see `Boxed.message`).
+            return unsafeBitCast(value as Any, to: (any Sendable).self)
+        }
+        return _openExistential(type, do: load)
+    }
 
     /// The message as a `Message`, if it is one. A message sent as exactly
-    /// `Message` is unboxed directly; any other goes through `as?`, with
+    /// `Message` is taken out directly; any other goes through `as?`, with
     /// all its conversions (optionals, existentials, collections, classes).
     @inlinable
     func value<Message>(as _: Message.Type) -> Message? {
         if let exact = exactly(Message.self) { return exact }
-        return letter.message as? Message
+        return message as? Message
     }
 
     /// The message, if it was sent as exactly a `Message`: a comparison, never
@@ -47,6 +85,11 @@ struct Envelope: Sendable {
     /// own type.
     @inlinable
     func exactly<Message>(_: Message.Type) -> Message? {
+        guard let letter else {
+            guard ObjectIdentifier(type) == ObjectIdentifier(Message.self) else { return nil }
+            // Kept in `bits` as a `Message` (see `init(boxing:)`).
+            return withUnsafeBytes(of: bits) { $0.load(as: Message.self) }
+        }
         guard ObjectIdentifier(Swift.type(of: letter)) == ObjectIdentifier(Boxed<Message>.self) else { return nil }
         return unsafeDowncast(letter as AnyObject, to: Boxed<Message>.self).value
     }
