@@ -2,6 +2,7 @@
 
 __thread void *ember_tls_worker = 0;
 __thread int ember_tls_enqueue_at_back = 0;
+__thread int ember_tls_enqueue_process = 0;
 __thread void *ember_tls_propagation = 0;
 
 #if defined(__linux__)
@@ -54,13 +55,18 @@ extern __attribute__((swiftcall)) void (*swift_task_enqueueGlobalWithDeadline_ho
 static void (*ember_global_enqueue)(void *job);
 static void (*ember_global_enqueue_after)(unsigned long long nanoseconds, void *job);
 
+// The targets are stored before the hooks are published with release
+// stores; the acquire fence orders this thread's reads of them after its
+// read of the hook (a thread that calls a hook has read it).
 __attribute__((swiftcall)) static void ember_enqueue_global(EmberJob job, void *original) {
     (void)original;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
     ember_global_enqueue(job);
 }
 
 __attribute__((swiftcall)) static void ember_enqueue_global_with_delay(unsigned long long delay, EmberJob job, void *original) {
     (void)original;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
     ember_global_enqueue_after(delay, job);
 }
 
@@ -73,10 +79,20 @@ extern __attribute__((swiftcall)) void swift_get_time(long long *seconds, long l
 __attribute__((swiftcall)) static void ember_enqueue_global_with_deadline(
     long long sec, long long nsec, long long tsec, long long tnsec, int clock, EmberJob job, void *original) {
     (void)tsec; (void)tnsec; (void)original;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
     long long nowSeconds = 0, nowNanoseconds = 0;
     swift_get_time(&nowSeconds, &nowNanoseconds, clock);
-    long long delta = (sec - nowSeconds) * 1000000000LL + (nsec - nowNanoseconds);
-    ember_global_enqueue_after(delta > 0 ? (unsigned long long)delta : 0, job);
+    // In whole seconds first, so that a far deadline saturates instead of
+    // overflowing (a year of delay is as good as for ever here).
+    long long seconds = sec - nowSeconds;
+    unsigned long long delay;
+    if (seconds < 0) delay = 0;
+    else if (seconds > 365LL * 24 * 3600) delay = 365ULL * 24 * 3600 * 1000000000ULL;
+    else {
+        long long delta = seconds * 1000000000LL + (nsec - nowNanoseconds);
+        delay = delta > 0 ? (unsigned long long)delta : 0;
+    }
+    ember_global_enqueue_after(delay, job);
 }
 
 // The runtime's entry point for running a job (what UnownedJob.runSynchronously
@@ -90,11 +106,14 @@ void ember_run_job_on_generic_executor(void *job) {
     swift_job_run(job, generic);
 }
 
-void ember_install_global_executor(void (*enqueue)(void *job),
-                                   void (*enqueueAfter)(unsigned long long nanoseconds, void *job)) {
+int ember_install_global_executor(void (*enqueue)(void *job),
+                                  void (*enqueueAfter)(unsigned long long nanoseconds, void *job)) {
+    // Another global executor (some other library's) is left in place.
+    if (__atomic_load_n(&swift_task_enqueueGlobal_hook, __ATOMIC_ACQUIRE) != 0) return 0;
     ember_global_enqueue = enqueue;
     ember_global_enqueue_after = enqueueAfter;
-    swift_task_enqueueGlobalWithDelay_hook = ember_enqueue_global_with_delay;
-    swift_task_enqueueGlobalWithDeadline_hook = ember_enqueue_global_with_deadline;
-    swift_task_enqueueGlobal_hook = ember_enqueue_global;
+    __atomic_store_n(&swift_task_enqueueGlobalWithDelay_hook, ember_enqueue_global_with_delay, __ATOMIC_RELEASE);
+    __atomic_store_n(&swift_task_enqueueGlobalWithDeadline_hook, ember_enqueue_global_with_deadline, __ATOMIC_RELEASE);
+    __atomic_store_n(&swift_task_enqueueGlobal_hook, ember_enqueue_global, __ATOMIC_RELEASE);
+    return 1;
 }

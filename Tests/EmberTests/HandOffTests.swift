@@ -97,4 +97,29 @@ struct HandOffTests {
             #expect(try await receive(String.self) == "late")
         }
     }
+
+    @Test("a hand-off runs only a process's job: a plain task a process wakes runs on its own")
+    func onlyProcessesHandedOff() async throws {
+        final class Seen: Sendable { let insideHandOff = Mutex<[Bool]>([]) }
+        let started = SchedulerTests.Signal(), woken = SchedulerTests.Signal(), seen = Seen()
+        try await withProcess {
+            let me = try Pid.current
+            for _ in 0..<50 {
+                let plain = Swift.Task {
+                    started.signal()
+                    await woken.wait()
+                    let inside = Worker.withCurrent { $0.isHandingOff } ?? false
+                    seen.insideHandOff.withLock { $0.append(inside) }
+                    send(me, "done")
+                }
+                await started.wait()
+                woken.signal()  // on this worker: the plain task's job goes to its next slot
+                _ = try await receive(String.self)  // no timeout: this receive may hand off
+                _ = await plain.value
+            }
+        }
+        let inside = seen.insideHandOff.withLock { $0 }
+        #expect(inside.count == 50)
+        #expect(!inside.contains(true))
+    }
 }

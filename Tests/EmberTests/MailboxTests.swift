@@ -119,6 +119,12 @@ struct MailboxTests {
         #expect(cast([1, 2] as any Sendable, to: [Int].self) == [1, 2])
         #expect(cast(Atom("b") as any Sendable, to: (any CustomStringConvertible).self)?.description == ":b")
         #expect(cast((Atom("ok"), 1) as any Sendable, to: (Atom, Int).self).map { $0.1 } == 1)
+        // Erased from a generic parameter that was an existential, the value
+        // opens as the existential: it is cast, not reinterpreted.
+        func erased<Value: Sendable>(_ value: Value) -> any Sendable { value }
+        #expect(cast(erased(5 as any CustomStringConvertible & Sendable), to: Int.self) == 5)
+        #expect(cast(erased(Int.self as any (CustomStringConvertible & Sendable).Type), to: Int.Type.self) != nil)
+        #expect(cast(erased(5 as any Sendable), to: String.self) == nil)
     }
 
     @Test("a scan starts after the messages a receive for the same type ruled out")

@@ -20,6 +20,14 @@ extern __thread int ember_tls_enqueue_at_back __attribute__((tls_model("initial-
 static inline int ember_take_enqueue_at_back(void) { int y = ember_tls_enqueue_at_back; ember_tls_enqueue_at_back = 0; return y; }
 static inline void ember_set_enqueue_at_back(void) { ember_tls_enqueue_at_back = 1; }
 
+/// Set around the resumption of a process (a receiver handed a message, a
+/// dormant process woken), so that the scheduler knows the job it is about
+/// to be handed is a process's: only those may run in a hand-off.
+extern __thread int ember_tls_enqueue_process __attribute__((tls_model("initial-exec")));
+
+static inline int ember_take_enqueue_process(void) { int y = ember_tls_enqueue_process; ember_tls_enqueue_process = 0; return y; }
+static inline void ember_set_enqueue_process(void) { ember_tls_enqueue_process = 1; }
+
 /// The exit propagation running on this thread, if any: exits that cascade
 /// through links are queued here instead of recursing (a chain of 100,000
 /// linked processes must not overflow the stack).
@@ -34,6 +42,17 @@ static inline void ember_set_current_propagation(void *_Nullable p) { ember_tls_
 extern void *_Nullable swift_task_getCurrent(void) __attribute__((swiftcall));
 
 static inline unsigned long ember_current_task(void) { return (unsigned long)swift_task_getCurrent(); }
+
+/// A task's 64-bit id, which the runtime takes from a counter when it creates
+/// the task: unlike its address, never given to another task (the runtime's
+/// own exported entry point, ABI-stable).
+extern unsigned long long swift_task_getJobTaskId(void *_Nullable job) __attribute__((swiftcall));
+
+/// The running task's id, or 0 outside tasks (ids start at 1).
+static inline unsigned long long ember_current_task_id(void) {
+    void *task = swift_task_getCurrent();
+    return task ? swift_task_getJobTaskId(task) : 0;
+}
 
 static inline void ember_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -50,17 +69,18 @@ void ember_futex_lock_contended(unsigned int *_Nonnull word);
 /// Wakes one thread sleeping on `word`.
 void ember_futex_wake_one(unsigned int *_Nonnull word);
 
-/// Makes Ember's scheduler the global concurrent executor: every job the
-/// Swift runtime would hand to its default global executor (tasks with no
-/// executor preference, continuations resumed there) goes to `enqueue`
-/// instead, through the runtime's `swift_task_enqueueGlobal_hook`. Jobs
-/// delayed to a later time (`Task.sleep`) go to `enqueueAfter` with their
-/// delay in nanoseconds. Called once, before the first process starts.
 /// Runs `job` on the generic executor, the way the runtime's own global
 /// executor runs its jobs: with no task executor in effect.
 void ember_run_job_on_generic_executor(void *_Nonnull job);
 
-void ember_install_global_executor(void (*_Nonnull enqueue)(void *_Nonnull job),
-                                   void (*_Nonnull enqueueAfter)(unsigned long long nanoseconds, void *_Nonnull job));
+/// Makes Ember's scheduler the global concurrent executor: every job the
+/// Swift runtime would hand to its default global executor (tasks with no
+/// executor preference, continuations resumed there) goes to `enqueue`
+/// instead, through the runtime's `swift_task_enqueueGlobal_hook`. Jobs the
+/// runtime delays through its delay hooks go to `enqueueAfter` with their
+/// delay in nanoseconds. Called once, before the first process starts.
+/// Returns 0, installing nothing, if another global executor hook is in place.
+int ember_install_global_executor(void (*_Nonnull enqueue)(void *_Nonnull job),
+                                  void (*_Nonnull enqueueAfter)(unsigned long long nanoseconds, void *_Nonnull job));
 
 #endif

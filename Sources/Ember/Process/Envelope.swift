@@ -101,10 +101,14 @@ struct Envelope: Sendable {
 /// (a call's request and reply), which are usually of the type wanted.
 @inlinable
 func cast<Wanted>(_ value: any Sendable, to _: Wanted.Type) -> Wanted? {
-    guard Swift.type(of: value) == Wanted.self else { return value as? Wanted }
-    // Opened, `value` has the type it was just found to have, `Wanted`.
-    func reinterpret<Opened>(_ opened: Opened) -> Wanted { unsafeBitCast(opened, to: Wanted.self) }
-    return reinterpret(value)
+    // The opened type is compared, not `type(of:)`: a value erased from a
+    // generic parameter that was itself an existential opens as that
+    // existential, whose layout differs from its content's.
+    func reinterpret<Opened>(_ opened: Opened) -> Wanted? {
+        guard Opened.self == Wanted.self else { return opened as? Wanted }
+        return unsafeBitCast(opened, to: Wanted.self)  // the same type
+    }
+    return _openExistential(value, do: reinterpret)
 }
 
 /// The box of a message (see ``Envelope``).

@@ -170,13 +170,14 @@ extension ProcessCell {
         return .saved
     }
 
-    /// Notes this process as the one running in the worker's current job
-    /// (see `Worker.runningProcess`): after it resumes, or after a job it
-    /// handed off to ran inside its own. Called by the process's task only.
+    /// Notes this process as the one running on this worker (see
+    /// `Worker.runningProcess`): after it resumes, or after a job it handed
+    /// off to ran inside its own. Called by the process's task only.
     /// Returns true, for use in a condition.
     @discardableResult
     func noteRunning() -> Bool {
-        Worker.withCurrent { $0.noteRunning(self, task: ownerTask.load(ordering: .relaxed)) }
+        // Only this process's task calls this, during its body.
+        Worker.withCurrent { $0.noteRunning(self, task: taskID()) }
         return true
     }
 

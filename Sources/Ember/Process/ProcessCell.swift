@@ -22,6 +22,13 @@ func taskIdentity() -> UInt {
     UInt(ember_current_task())
 }
 
+/// The current Swift task's id, or 0 outside tasks: never given to another
+/// task, where an address is reused once its task is freed.
+@inline(__always)
+func taskID() -> UInt64 {
+    UInt64(ember_current_task_id())
+}
+
 /// How one task of a process ended.
 enum Turn: Sendable {
     /// The process is finished: it exits `normal`.
@@ -95,18 +102,18 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// ``current``), lent without a retain; nil outside processes.
     @inline(__always)
     static func withCurrent<Result>(_ body: (ProcessCell) throws -> Result) rethrows -> Result? {
-        let task = taskIdentity()
-        guard task != 0 else { return nil }
-        // The worker's note is this task's own, made during this job: its
-        // cell is alive while the task runs (see `Worker.runningProcess`).
-        if let found = Worker.withCurrent({ $0.runningProcess(for: task) }), let found {
+        let id = taskID()
+        guard id != 0 else { return nil }
+        // A note with this task's id is this task's own: its process is
+        // alive while the task runs (see `Worker.runningProcess`).
+        if let found = Worker.withCurrent({ $0.runningProcess(for: id) }), let found {
             return try found._withUnsafeGuaranteedRef(body)
         }
         // Found, the entry is this task's own: its process is alive while
         // the task runs (see `TaskOwners`).
-        guard let found = Runtime.shared.owners.process(of: task) else { return nil }
+        guard let found = Runtime.shared.owners.process(of: taskIdentity()) else { return nil }
         return try found._withUnsafeGuaranteedRef { cell in
-            Worker.withCurrent { $0.noteRunning(cell, task: task) }
+            Worker.withCurrent { $0.noteRunning(cell, task: id) }
             return try body(cell)
         }
     }
@@ -200,7 +207,12 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         switch consume delivery {
         case .queued: arrivalsMayWait.store(true, ordering: .releasing)
         case .dropped: break
-        case .handed(let waiter, let envelope): waiter.resume(returning: .message(envelope))
+        case .handed(let waiter, let envelope):
+            // The job this enqueues is this process's (a hand-off may run it).
+            // Cleared after: a receiver resumed before it suspended enqueues nothing.
+            ember_set_enqueue_process()
+            waiter.resume(returning: .message(envelope))
+            ember_take_enqueue_process()
         case .wake(let handler, let generation):
             arrivalsMayWait.store(true, ordering: .releasing)
             wake(handler, generation: generation)
@@ -246,7 +258,9 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     /// Starts a task to handle the messages of a dormant process.
     private func wake(_ handler: any MessageHandler, generation: UInt32) {
+        ember_set_enqueue_process()  // the new task's job is this process's
         let task = Runtime.shared.scheduler.startWoken { [self] in await self.run(.handler(handler)) }
+        ember_take_enqueue_process()
         attach(task, generation: generation)
     }
 
@@ -296,6 +310,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     @inline(never)
     private func endOwnership() {
         let task = taskIdentity()
+        Worker.withCurrent { $0.forgetRunning(task: taskID()) }
         Runtime.shared.owners.remove(task)
         ownerTask.compareExchange(expected: task, desired: 0, ordering: .relaxed)
     }

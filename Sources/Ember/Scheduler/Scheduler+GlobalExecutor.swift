@@ -11,20 +11,25 @@ import CEmberShims
 // and processes start as plain tasks: every job the runtime would hand its
 // global executor, for processes or for any other task of the program, runs on
 // the scheduler's workers, which do what the default executor's threads do
-// (one per core, cooperative), and delayed jobs (`Task.sleep`) wait in the
-// scheduler's timer queue.
+// (one per core, cooperative). Delayed jobs that the runtime hands to the
+// delay hooks wait in the scheduler's timer queue; Swift 6.3's `Task.sleep`
+// does not use them (its timer is Dispatch's), and the sleeping task resumes
+// through the enqueue hook, on the scheduler.
 
 extension Scheduler {
     /// Installs `scheduler` as the global executor (see above). Once, before
-    /// the first process starts; never undone.
-    static func becomeGlobalExecutor(_ scheduler: Scheduler) {
+    /// the first process starts; never undone. False, with nothing installed,
+    /// if another global executor hook is in place.
+    static func becomeGlobalExecutor(_ scheduler: Scheduler) -> Bool {
         // Called from `init`, before the workers start: what `scheduler` is
         // used for here (its timers, its queues) is already initialized.
         precondition(globalInstance == nil, "Ember installs one global executor")
         globalInstance = scheduler
-        ember_install_global_executor(
+        let installed = ember_install_global_executor(
             { raw in Scheduler.global.enqueue(UnownedJob(raw: raw)) },
             { nanoseconds, raw in Scheduler.global.enqueue(UnownedJob(raw: raw), after: nanoseconds) })
+        if installed == 0 { globalInstance = nil }
+        return installed != 0
     }
 
     /// The scheduler installed as the global executor. Read only by the hooks

@@ -40,19 +40,23 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     private let globalCount = Atomic<Int>(0)
 
     /// Jobs are run as the global executor's (see Scheduler+GlobalExecutor.swift).
-    let isGlobalExecutor: Bool
+    /// Written once, in `init`, before the worker threads start (which
+    /// orders it before their reads); not checked for exclusivity, as every
+    /// job reads it.
+    @exclusivity(unchecked) private(set) var isGlobalExecutor = false
 
     /// A scheduler of `workerCount` threads; `asGlobalExecutor` installs it
     /// as the program's global executor (the runtime's scheduler, once).
     init(workerCount: Int, asGlobalExecutor: Bool = false) {
-        self.isGlobalExecutor = asGlobalExecutor
         let count = max(1, workerCount)
         var workers: [Worker] = []
         workers.reserveCapacity(count)
         for index in 0..<count { workers.append(Worker(index: index)) }
         self.workers = workers
         self.timers = TimerQueue()
-        if asGlobalExecutor { Self.becomeGlobalExecutor(self) }
+        // Should another library have taken the hooks already, processes
+        // prefer this scheduler as their task executor instead (slower).
+        if asGlobalExecutor { isGlobalExecutor = Self.becomeGlobalExecutor(self) }
         for worker in workers { worker.start(on: self) }
     }
 
@@ -61,12 +65,13 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     }
 
     func enqueue(_ job: UnownedJob) {
+        let isProcess = ember_take_enqueue_process() != 0
         let local = Worker.withCurrent { worker in
             guard worker.scheduler === self else { return false }
             if ember_take_enqueue_at_back() != 0 {
                 worker.pushLocal(job)
                 wakeIdleWorker()
-            } else if worker.pushNext(job) {
+            } else if worker.pushNext(job, isProcess: isProcess) {
                 // A job was displaced from the next slot into the stealable queue.
                 wakeIdleWorker()
             }

@@ -43,26 +43,34 @@ final class Worker: @unchecked Sendable {
     @exclusivity(unchecked) private var laterPassed = 0
     @exclusivity(unchecked) private var tick: UInt32 = 0
     @exclusivity(unchecked) private var rng: UInt64
-    /// The process running in the current job, as it last found itself
-    /// (see `ProcessCell.withCurrent`), by its task's identity. Only a
-    /// process's own task sets it, while it runs, and `runJob` clears it
-    /// before every job: so an entry whose task is the running task was set
-    /// during this job by that very task, and its cell is alive (the task
-    /// keeps its process). Not retained, as it is read at every send.
-    @exclusivity(unchecked) private var runningTask: UInt = 0
+    /// The process that last found itself on this worker (see
+    /// `ProcessCell.withCurrent`), by its task's id. Only a process's own
+    /// task notes itself, while its body runs, and forgets the note when the
+    /// body ends (`forgetRunning`). Task ids are never reused, so a note whose
+    /// id is the running task's was made by that very task, whose body still
+    /// runs: its process is alive (the task keeps it). A note left by a task
+    /// that moved to another worker and ended is never matched again. Not
+    /// retained, as it is read at every send.
+    @exclusivity(unchecked) private var runningTask: UInt64 = 0
     @exclusivity(unchecked) private var runningCell: Unmanaged<ProcessCell>?
 
-    /// The process whose task is `task`, if it is the one that set the entry.
+    /// The process whose task has id `task`, if that task made the note.
     @inline(__always)
-    func runningProcess(for task: UInt) -> Unmanaged<ProcessCell>? {
+    func runningProcess(for task: UInt64) -> Unmanaged<ProcessCell>? {
         runningTask == task ? runningCell : nil
     }
 
-    /// Notes `process` as the one running in this job; called by its own task.
+    /// Notes `process` as running here; called by its own task, of id `task`.
     @inline(__always)
-    func noteRunning(_ process: ProcessCell, task: UInt) {
+    func noteRunning(_ process: ProcessCell, task: UInt64) {
         runningTask = task
         runningCell = .passUnretained(process)
+    }
+
+    /// Forgets the note of the task of id `task`, whose process body is done.
+    @inline(__always)
+    func forgetRunning(task: UInt64) {
+        if runningTask == task { (runningTask, runningCell) = (0, nil) }
     }
 
     init(index: Int) {
@@ -87,8 +95,17 @@ final class Worker: @unchecked Sendable {
     /// A job waits in the next slot. Only meaningful on the worker's own thread.
     var hasNext: Bool { next != nil }
 
+    /// The job in the next slot is a process's, resumed by a message or
+    /// woken from dormancy (see `ember_set_enqueue_process`): only such a job
+    /// may run in a hand-off. Any other (an actor's, a plain task's) may run
+    /// for long or wait on the very process that would host it.
+    @exclusivity(unchecked) private var nextIsProcess = false
+
     /// A job runs inside another one (see `handOff()`).
     @exclusivity(unchecked) private var handingOff = false
+
+    /// A job runs inside another one on this thread. Only meaningful on the worker's own thread.
+    var isHandingOff: Bool { handingOff }
 
     /// Runs the job in the next slot now, inside the running process, which
     /// is about to wait for a message with no timeout: a hand-off. The
@@ -109,7 +126,7 @@ final class Worker: @unchecked Sendable {
     }
 
     private func runNextInPlace() -> Bool {
-        guard !handingOff, next != nil else { return false }
+        guard !handingOff, next != nil, nextIsProcess else { return false }
         // A process that keeps handing off (each one it runs wakes the next,
         // as around a ring) keeps the worker from its run loop: it heeds the
         // same streak limit, counting the global queue too, as the run loop's
@@ -137,7 +154,8 @@ final class Worker: @unchecked Sendable {
 
     /// Puts `job` in the next slot. Returns true if that displaced an earlier
     /// job into the stealable queue.
-    func pushNext(_ job: UnownedJob) -> Bool {
+    func pushNext(_ job: UnownedJob, isProcess: Bool) -> Bool {
+        nextIsProcess = isProcess
         guard let previous = next else {
             next = job
             return false
@@ -281,7 +299,6 @@ final class Worker: @unchecked Sendable {
     /// task executor, for the tasks that prefer it.
     @inline(__always)
     private func runJob(_ job: UnownedJob) {
-        runningTask = 0
         if scheduler.isGlobalExecutor {
             ember_run_job_on_generic_executor(unsafeBitCast(job, to: UnsafeMutableRawPointer.self))
         } else {
