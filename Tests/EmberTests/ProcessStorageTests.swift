@@ -143,10 +143,29 @@ struct ProcessStorageTests {
         #expect(table.find(tasks[0])?.toOpaque() == Unmanaged.passUnretained(other).toOpaque())
         for task in tasks.dropFirst() where task % 32 == 0 { table.remove(task) }
         #expect(tasks.allSatisfy { task in (table.find(task) != nil) == (task % 32 != 0 || task == tasks[0]) })
+        table.insert(tasks[2], .passUnretained(other))
+        #expect(table.find(tasks[2])?.toOpaque() == Unmanaged.passUnretained(other).toOpaque())
+        table.remove(tasks[2])
+        #expect(table.find(tasks[2]) == nil)
+        table.insert(tasks[2], .passUnretained(cell))
         for task in tasks { table.remove(task) }
         #expect(table.count == 0)
         #expect(tasks.allSatisfy { table.find($0) == nil })
         table.insert(48, .passUnretained(cell))
         #expect(table.find(48) != nil && table.count == 1)
+        // A key behind a tombstone in its probe chain is replaced, not
+        // duplicated: two keys with one home slot in a 16-slot table.
+        var small = OwnerTable()
+        let home = { (task: UInt) in Int(truncatingIfNeeded: OwnerTable.mix(task) >> 32) & 15 }
+        let first: UInt = 16
+        let second = (2...10_000).lazy.map { UInt($0) * 16 }.first { home($0) == home(first) }!
+        small.insert(first, .passUnretained(cell))
+        small.insert(second, .passUnretained(cell))
+        small.remove(first)  // a tombstone at the shared home slot
+        small.insert(second, .passUnretained(other))
+        #expect(small.count == 1)
+        #expect(small.find(second)?.toOpaque() == Unmanaged.passUnretained(other).toOpaque())
+        small.remove(second)
+        #expect(small.count == 0 && small.find(second) == nil)
     }
 }

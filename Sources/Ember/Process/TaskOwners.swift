@@ -86,14 +86,19 @@ struct OwnerTable {
     }
 
     mutating func insert(_ task: UInt, _ process: Unmanaged<ProcessCell>) {
+        if let existing = slot(of: task) {
+            values[existing] = process
+            return
+        }
         // At most three quarters full (entries and tombstones): probes stay short.
         if (used + 1) * 4 > keys.count * 3 { rebuild(capacity: max(16, (count + 1) * 2)) }
         var slot = firstSlot(for: task)
-        while keys[slot] != Self.empty && keys[slot] != Self.removed && keys[slot] != task {
+        // Not there (looked above): the first free slot, empty or a tombstone.
+        while keys[slot] != Self.empty && keys[slot] != Self.removed {
             slot = (slot + 1) & (keys.count - 1)
         }
         if keys[slot] == Self.empty { used += 1 }
-        if keys[slot] != task { count += 1 }
+        count += 1
         keys[slot] = task
         values[slot] = process
     }
