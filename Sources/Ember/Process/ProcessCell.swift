@@ -142,11 +142,6 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     let id: UInt32
     let serial: UInt32
-    /// The identity of the task running as this process, 0 between tasks (a
-    /// dormant process has none). Only that task stores its own identity
-    /// here, before its body runs, and clears it when the body is done; so
-    /// the value equals the running task's identity only in that task.
-    let ownerTask = Atomic<UInt>(0)
     /// Mirrors `lockedState.isAlive` for lock-free reads.
     private let alive = Atomic<Bool>(true)
     /// Guards `lockedState` (see ``withState(_:)``).
@@ -299,20 +294,16 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// finds its process from here on (see ``current``).
     @inline(never)
     private func beginOwnership() {
-        let task = taskIdentity()
-        ownerTask.store(task, ordering: .relaxed)
-        Runtime.shared.owners.insert(task, self)
+        Runtime.shared.owners.insert(taskIdentity(), self)
         noteRunning()
     }
 
     /// After the body: what runs now is not the process any more. A dormant
-    /// process's next task may have started already: clear only our own.
+    /// process's next task may have started already: forget only our own.
     @inline(never)
     private func endOwnership() {
-        let task = taskIdentity()
         Worker.withCurrent { $0.forgetRunning(task: taskID()) }
-        Runtime.shared.owners.remove(task)
-        ownerTask.compareExchange(expected: task, desired: 0, ordering: .relaxed)
+        Runtime.shared.owners.remove(taskIdentity())
     }
 
     /// After a task's body: the process exits, with the reason the body gave,

@@ -52,21 +52,13 @@ final class TaskOwners: @unchecked Sendable {
         defer { shard.lock.unlock() }
         return shard.table.find(task)
     }
-
-    /// How many process tasks are running.
-    var count: Int {
-        shards.reduce(0) { total, shard in
-            shard.lock.lock()
-            defer { shard.lock.unlock() }
-            return total + shard.table.count
-        }
-    }
 }
 
 /// An open-addressing hash table from task identities (never 0) to
 /// processes: linear probing over a power-of-two array, at most three
-/// quarters full, removed entries left as tombstones until the table is rebuilt. A `Dictionary` would hash
-/// every key with SipHash; task addresses need only be mixed.
+/// quarters full, removed entries left as tombstones until the table is
+/// rebuilt. A `Dictionary` would hash every key with SipHash; task addresses
+/// need only be mixed.
 struct OwnerTable {
     private static let empty: UInt = 0
     private static let removed: UInt = 1  // no task is at address 1

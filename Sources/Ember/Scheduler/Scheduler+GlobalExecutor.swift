@@ -55,7 +55,8 @@ extension UnownedJob {
     }
 }
 
-/// A job waiting in the timer queue for its time (`Task.sleep`).
+/// A job the runtime delayed through a delay hook, waiting in the timer
+/// queue for its time.
 private final class DelayedJob: TimerTarget, @unchecked Sendable {
     // @unchecked Sendable: both fields are set once; the job is enqueued once,
     // by the timer thread, when the timer fires (it is never cancelled).
