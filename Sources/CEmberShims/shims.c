@@ -117,3 +117,34 @@ int ember_install_global_executor(void (*enqueue)(void *job),
     __atomic_store_n(&swift_task_enqueueGlobal_hook, ember_enqueue_global, __ATOMIC_RELEASE);
     return 1;
 }
+
+// Task frames sized, not slabbed. Swift's task allocator gives a task a 1 KB
+// slab at its first frame, so each process blocked in receive would hold a
+// kilobyte where its frames need a few hundred bytes. The runtime offers one
+// switch, SWIFT_DEBUG_ENABLE_TASK_SLAB_ALLOCATOR=0 (frames from malloc, each
+// its own size), read from the environment once, at the allocator's first
+// use. Ember turns it off at load, unless the program was started with the
+// variable set, which is kept.
+//
+// The environment is changed only while the runtime reads it: setenv moves
+// `environ` to the heap, and the Swift runtime finds argv on Linux by walking
+// back from the original `environ`, so the original array is put back (the
+// copy setenv made stays allocated, a few hundred bytes).
+#include <stdlib.h>
+#include <stddef.h>
+
+extern char **environ;
+extern void *_Nonnull swift_task_alloc(size_t size) __attribute__((swiftcall));
+extern void swift_task_dealloc(void *_Nonnull ptr) __attribute__((swiftcall));
+
+__attribute__((constructor(101))) static void ember_prefer_sized_task_frames(void) {
+    static const char name[] = "SWIFT_DEBUG_ENABLE_TASK_SLAB_ALLOCATOR";
+    if (getenv(name) != NULL) return;
+    char **original = environ;
+    if (setenv(name, "0", 0) != 0) return;
+    // Outside a task, this allocates from the runtime's fallback allocator,
+    // which reads the setting (and the rest of the runtime's environment)
+    // and keeps it for the program's life.
+    swift_task_dealloc(swift_task_alloc(16));
+    environ = original;
+}

@@ -50,9 +50,24 @@ public func receive<Message, Result>(
     _ match: (Message) throws -> Result?
 ) async throws -> Result {
     let cell = try ProcessCell.required("receive")
-    if let value = try cell.receiveArrived(match) { return value }
+    // Both halves of the receive are here, in the caller's frame: the typed
+    // cast is specialised, and an async call of its own would cost every
+    // receive that waits a frame allocation. The untyped core gets closure
+    // literals (a local function would make `result` a checked capture),
+    // which keep what `match` returns in `result`.
+    var result: Result?
+    // Without a timeout a receive may hand off (see `Worker.handOff()`):
+    // synchronously, before any async call.
+    if try cell.receiveArrived(accepting: Message.self, handingOff: ProcessCell.isUnisolated(), {
+        try ProcessCell.accept($0, match, into: &result)
+    }) {
+        return result!
+    }
     // Without a timeout the wait only ends with a match (or a throw).
-    return try await cell.receive(timeout: .infinity, match)!
+    _ = try await cell.receive(timeout: .infinity, accepting: Message.self) {
+        try ProcessCell.accept($0, match, into: &result)
+    }
+    return result!
 }
 
 /// Like ``receive(_:)``, giving up after `timeout` (Elixir's `after`):
@@ -70,38 +85,31 @@ public func receive<Message, Result>(
     _ match: (Message) throws -> Result?
 ) async throws -> Result? {
     let cell = try ProcessCell.required("receive")
-    if let value = try cell.receiveArrived(match) { return value }
-    return try await cell.receive(timeout: timeout, match)
+    // As in `receive(_:)`.
+    var result: Result?
+    let handingOff = timeout.nanoseconds == nil && ProcessCell.isUnisolated()
+    if try cell.receiveArrived(accepting: Message.self, handingOff: handingOff, {
+        try ProcessCell.accept($0, match, into: &result)
+    }) {
+        return result
+    }
+    _ = try await cell.receive(timeout: timeout, accepting: Message.self) {
+        try ProcessCell.accept($0, match, into: &result)
+    }
+    return result
 }
 
 extension ProcessCell {
-    // The typed halves of a receive, inlined into the caller so that the cast
-    // is specialised; each hands the untyped core a closure literal, which
-    // captures `result` on the stack.
-
-    /// A message already here that `match` takes, without suspending.
-    @inlinable
-    func receiveArrived<Message, Result>(_ match: (Message) throws -> Result?) throws -> Result? {
-        var result: Result?
-        _ = try receiveArrived(accepting: Message.self) { try Self.accept($0, match, into: &result) }
-        return result
-    }
-
-    /// Waits for a message that `match` takes, at most `timeout`.
-    @inlinable
-    func receive<Message, Result>(timeout: Timeout, _ match: (Message) throws -> Result?) async throws -> Result? {
-        var result: Result?
-        _ = try await receive(timeout: timeout, accepting: Message.self) { try Self.accept($0, match, into: &result) }
-        return result
-    }
-
     /// Waits for a message that `match` takes, reading its envelope: for
     /// the runtime's own protocols, whose messages are compared by type
     /// (``Envelope/exactly(_:)``), never cast.
     func receiveEnvelope<Result>(timeout: Timeout, _ match: (Envelope) throws -> Result?) async throws -> Result? {
         var result: Result?
         let wanted = (any Sendable).self
-        if try receiveArrived(accepting: wanted, { try Self.accept($0, match, into: &result) }) { return result }
+        let handingOff = timeout.nanoseconds == nil && Self.isUnisolated()
+        if try receiveArrived(accepting: wanted, handingOff: handingOff, { try Self.accept($0, match, into: &result) }) {
+            return result
+        }
         _ = try await receive(timeout: timeout, accepting: wanted) { try Self.accept($0, match, into: &result) }
         return result
     }

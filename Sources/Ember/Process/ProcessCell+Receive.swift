@@ -72,16 +72,26 @@ extension ProcessCell {
         }
     }
 
-    /// The receive of a message that is already here, without suspending:
-    /// true if `match` took one. False leaves it to ``receive(timeout:accepting:_:)``,
-    /// also when the process's budget is spent (that one yields).
+    /// The receive of a message that is already here, or that a hand-off
+    /// brings (if `handingOff`: see `Worker.handOff()`), without suspending:
+    /// true if `match` took one. False leaves it to
+    /// ``receive(timeout:accepting:_:)``, also when the process's budget is
+    /// spent (that one yields). The typed front ends call it before any
+    /// async call: a receive that need not wait allocates no frame.
     @usableFromInline
-    func receiveArrived(accepting wanted: any Any.Type, _ match: (Envelope) throws -> Bool) throws -> Bool {
-        guard budget > 1, !mailboxIsEmpty, isAlive else { return false }
-        var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: false)
-        guard try consumeFirst(&search, match) else { return false }
-        budget -= 1
-        return true
+    func receiveArrived(
+        accepting wanted: any Any.Type, handingOff: Bool, _ match: (Envelope) throws -> Bool
+    ) throws -> Bool {
+        guard budget > 1, handingOff || !mailboxIsEmpty, isAlive else { return false }
+        var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: handingOff)
+        repeat {
+            if try consumeFirst(&search, match) {
+                budget -= 1
+                return true
+            }
+            // Killed during a hand-off: the receive that follows throws.
+        } while search.mayHandOff && isAlive && Worker.handOff() && noteRunning()
+        return false
     }
 
     /// No message waits, whether or not the process has looked at it (a hint:
@@ -182,6 +192,7 @@ extension ProcessCell {
     }
 
     /// True when the caller is isolated to no actor.
+    @usableFromInline
     static func isUnisolated(_ isolation: isolated (any Actor)? = #isolation) -> Bool {
         isolation == nil
     }

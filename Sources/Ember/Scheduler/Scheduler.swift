@@ -159,9 +159,7 @@ extension Scheduler {
     /// waiting joins the queue, where an idle worker can take it.
     ///
     /// Never inlined: its suspension would then be part of every `receive`'s
-    /// async frame, which each waiting process keeps; that frame must leave
-    /// the process's stack within the Swift task allocator's first slab, or
-    /// every blocked process costs another kilobyte (spawn-idle measures it).
+    /// async frame, which each waiting process keeps (spawn-idle measures it).
     @inline(never)
     static func endSlice(mailboxEmpty: Bool) async {
         if mailboxEmpty && mayLinger { await linger() } else { await yield() }
