@@ -58,3 +58,21 @@ extension GenServerTests {
         }
     }
 }
+
+extension GenServerTests {
+    @Test("a call whose request is not the server's Request type fails the server with a GenServerError, and the caller with its exit")
+    func callOfAnotherType() async throws {
+        try await withProcess {
+            let me = try Pid.current
+            let server = try await Forwarder.start(me)
+            let ref = try monitor(server)
+            // Not reachable through the typed API: the untyped call protocol.
+            let failure = await #expect(throws: CallError.self) {
+                let _: Int = try await Calls.call(server, "not an Int", timeout: 10_000)
+            }
+            let down = try await receive(after: 10_000) { (down: DownMessage) in down.ref == ref ? down : nil }
+            #expect(failure?.reason == down?.reason)
+            #expect(down.map { "\($0.reason)".contains("no handler for the call") } == true)
+        }
+    }
+}

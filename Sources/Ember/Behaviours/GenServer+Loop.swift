@@ -70,10 +70,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     }
 
     private func dispatchCall(_ call: CallMessage) async throws {
-        guard let request = cast(call.request, to: Server.Request.self) else {
-            throw GenServerError.unexpected("call", inspect(call.request))
-        }
-        switch try await server.handleCall(request, from: call.from).kind {
+        switch try await server._handleCall(call.request, from: call.from).kind {
         case .reply(let reply, let next):
             Calls.reply(call.from, reply)
             if case .none = next { return }

@@ -59,6 +59,14 @@ public protocol GenServer {
     /// Called before the server exits: on a stop result, on ``stop(_:reason:timeout:)``,
     /// when a handler throws, and on its parent's exit signal if it traps exits.
     mutating func terminate(_ reason: ExitReason) async
+
+    /// Machinery, not API: do not implement it. The server loop's way into
+    /// ``handleCall(_:from:)``; throws if `request` is not a `Request`. The
+    /// default implementation is specialised in the server's own module,
+    /// where the request's type is known; the loop, generic code in Ember
+    /// that is not specialised for each server, would otherwise make room for
+    /// the request, and look its type's metadata up, on every call.
+    mutating func _handleCall(_ request: any Sendable, from: From) async throws -> CallResult<Self>
 }
 
 extension GenServer {
@@ -82,6 +90,12 @@ extension GenServer {
     }
 
     public mutating func terminate(_ reason: ExitReason) async {}
+
+    @inlinable
+    public mutating func _handleCall(_ request: any Sendable, from: From) async throws -> CallResult<Self> {
+        guard let typed = Ember.cast(request, to: Request.self) else { throw GenServerError.unexpectedCall(request) }
+        return try await handleCall(typed, from: from)
+    }
 }
 
 /// A server's misbehaviour, as a typed error.
@@ -90,6 +104,11 @@ public struct GenServerError: Error, Sendable, Equatable, CustomStringConvertibl
 
     static func unexpected(_ kind: String, _ value: String) -> GenServerError {
         GenServerError(text: "no handler for the \(kind) \(value)")
+    }
+
+    @usableFromInline
+    static func unexpectedCall(_ request: any Sendable) -> GenServerError {
+        unexpected("call", inspect(request))
     }
 
     public var description: String { text }
