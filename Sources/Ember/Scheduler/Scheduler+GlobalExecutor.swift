@@ -24,17 +24,25 @@ extension Scheduler {
         // Called from `init`, before the workers start: what `scheduler` is
         // used for here (its timers, its queues) is already initialized.
         precondition(globalInstance == nil, "Ember installs one global executor")
-        globalInstance = scheduler
+        // Retained for ever: the hooks stay installed for the program's life.
+        globalInstance = .passRetained(scheduler)
         let installed = ember_install_global_executor(
-            { raw in Scheduler.global.enqueue(UnownedJob(raw: raw)) },
-            { nanoseconds, raw in Scheduler.global.enqueue(UnownedJob(raw: raw), after: nanoseconds) })
-        if installed == 0 { globalInstance = nil }
+            { raw in Scheduler.withGlobal { $0.enqueue(UnownedJob(raw: raw)) } },
+            { nanoseconds, raw in Scheduler.withGlobal { $0.enqueue(UnownedJob(raw: raw), after: nanoseconds) } })
+        if installed == 0 {
+            globalInstance?.release()
+            globalInstance = nil
+        }
         return installed != 0
     }
 
-    /// The scheduler installed as the global executor. Read only by the hooks
+    /// Runs `body` with the scheduler installed as the global executor, lent
+    /// without a retain (it is never released). Called only by the hooks
     /// above, which the runtime calls only once it is installed.
-    fileprivate static var global: Scheduler { globalInstance.unsafelyUnwrapped }
+    @inline(__always)
+    fileprivate static func withGlobal(_ body: (Scheduler) -> Void) {
+        globalInstance.unsafelyUnwrapped._withUnsafeGuaranteedRef(body)
+    }
 
     /// Enqueues `job` once `nanoseconds` have passed.
     func enqueue(_ job: UnownedJob, after nanoseconds: UInt64) {
@@ -45,7 +53,7 @@ extension Scheduler {
 // Written once by `becomeGlobalExecutor`, before the hooks that read it are
 // installed (the hook's store follows it on that thread, and the runtime
 // reads the hook before calling it), and never again.
-nonisolated(unsafe) private var globalInstance: Scheduler?
+nonisolated(unsafe) private var globalInstance: Unmanaged<Scheduler>?
 
 extension UnownedJob {
     /// The job behind a runtime `Job *` handed to a global executor hook:

@@ -67,7 +67,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     func enqueue(_ job: UnownedJob) {
         let isProcess = ember_take_enqueue_process() != 0
         let local = Worker.withCurrent { worker in
-            guard worker.scheduler === self else { return false }
+            guard worker.belongs(to: self) else { return false }
             if ember_take_enqueue_at_back() != 0 {
                 worker.pushLocal(job)
                 wakeIdleWorker()
@@ -198,7 +198,7 @@ extension Scheduler {
     func start<Success: Sendable>(
         _ operation: sending @escaping @isolated(any) () async throws -> Success
     ) -> Swift.Task<Success, any Error> {
-        if Worker.withCurrent({ $0.scheduler === self }) == true { ember_set_enqueue_at_back() }
+        if Worker.withCurrent({ $0.belongs(to: self) }) == true { ember_set_enqueue_at_back() }
         let task = startWoken(operation)
         ember_take_enqueue_at_back()
         return task

@@ -26,6 +26,10 @@ final class Worker: @unchecked Sendable {
 
     let index: Int
     unowned(unsafe) var scheduler: Scheduler!  // set in start(on:), before the thread exists; the scheduler outlives its workers
+    // What the hot paths ask of `scheduler`, copied in start(on:): reading
+    // an unowned(unsafe) reference retains and releases it.
+    private var schedulerIdentity: ObjectIdentifier?
+    private var runsGlobalExecutorJobs = false
     /// Guards `jobs`, which thieves take from (see `withQueue`).
     private let queueLock = FutexLock()
     @exclusivity(unchecked) private var jobs = Deque<UnownedJob>()
@@ -139,8 +143,14 @@ final class Worker: @unchecked Sendable {
         return true
     }
 
+    /// This worker is one of `scheduler`'s.
+    @inline(__always)
+    func belongs(to scheduler: Scheduler) -> Bool { schedulerIdentity == ObjectIdentifier(scheduler) }
+
     func start(on scheduler: Scheduler) {
         self.scheduler = scheduler
+        schedulerIdentity = ObjectIdentifier(scheduler)
+        runsGlobalExecutorJobs = scheduler.isGlobalExecutor
         let context = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { raw in
@@ -299,7 +309,7 @@ final class Worker: @unchecked Sendable {
     /// task executor, for the tasks that prefer it.
     @inline(__always)
     private func runJob(_ job: UnownedJob) {
-        if scheduler.isGlobalExecutor {
+        if runsGlobalExecutorJobs {
             ember_run_job_on_generic_executor(unsafeBitCast(job, to: UnsafeMutableRawPointer.self))
         } else {
             job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
