@@ -6,9 +6,9 @@
 struct ProcessRelations {
     var links: Set<Pid> = []
     /// Monitors others hold on this process.
-    var monitoredBy: [Reference: Pid] = [:]
+    var monitoredBy: SmallMap<Reference, Pid> = [:]
     /// Monitors this process holds on others.
-    var monitoring: [Reference: Pid] = [:]
+    var monitoring: SmallMap<Reference, Pid> = [:]
     /// References of calls awaiting a reply (Erlang's aliases): a reply whose
     /// call has timed out or been abandoned is dropped, not left in the mailbox.
     var aliases: Set<Reference> = []

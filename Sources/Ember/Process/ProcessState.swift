@@ -12,8 +12,8 @@ enum ExitSignalKind: Sendable {
 struct Departure<Waiter> {
     let reason: ExitReason
     let links: Set<Pid>
-    let monitoredBy: [Reference: Pid]
-    let monitoring: [Reference: Pid]
+    let monitoredBy: SmallMap<Reference, Pid>
+    let monitoring: SmallMap<Reference, Pid>
     let name: Atom?
     let waiter: Waiter?
     let task: SwiftTaskOfProcess?
@@ -52,9 +52,9 @@ struct ProcessState<Waiter> {
     var isAlive: Bool { exitReason == nil }
     var links: Set<Pid> { relations.current.links }
     /// Monitors others hold on this process.
-    var monitoredBy: [Reference: Pid] { relations.current.monitoredBy }
+    var monitoredBy: SmallMap<Reference, Pid> { relations.current.monitoredBy }
     /// Monitors this process holds on others.
-    var monitoring: [Reference: Pid] { relations.current.monitoring }
+    var monitoring: SmallMap<Reference, Pid> { relations.current.monitoring }
     var name: Atom? {
         get { relations.current.name }
         set {
@@ -296,9 +296,9 @@ struct ProcessState<Waiter> {
     }
 
     /// The monitors this process holds, its call's included.
-    var allMonitoring: [Reference: Pid] { Self.monitoring(monitoring, with: call) }
+    var allMonitoring: SmallMap<Reference, Pid> { Self.monitoring(monitoring, with: call) }
 
-    private static func monitoring(_ monitoring: [Reference: Pid], with call: PendingCall?) -> [Reference: Pid] {
+    private static func monitoring(_ monitoring: SmallMap<Reference, Pid>, with call: PendingCall?) -> SmallMap<Reference, Pid> {
         guard let call else { return monitoring }
         var all = monitoring
         all[call.ref] = call.server
