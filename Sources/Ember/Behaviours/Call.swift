@@ -100,11 +100,19 @@ enum Calls {
             throw CallError.noproc
         }
         send(server, CallMessage(from: From(pid: myPid, ref: ref), request: request))
-        // The runtime sends both as their own types: compared, never cast.
-        let outcome = try await me.receiveEnvelope(timeout: timeout) { envelope -> Outcome? in
-            if let reply = envelope.exactly(CallReply.self), reply.ref == ref { return .reply(reply.value) }
-            if let down = envelope.exactly(DownMessage.self), down.ref == ref { return .down(down.reason) }
-            return nil
+        // Received here rather than through a generic helper: an async call
+        // of its own would cost each call a frame allocation.
+        var outcome: Outcome?
+        let wanted = (any Sendable).self
+        let handingOff = timeout.nanoseconds == nil && ProcessCell.isUnisolated()
+        if try !me.receiveArrived(accepting: wanted, handingOff: handingOff, {
+            outcome = Self.outcome(of: $0, for: ref)
+            return outcome != nil
+        }) {
+            _ = try await me.receive(timeout: timeout, accepting: wanted) {
+                outcome = Self.outcome(of: $0, for: ref)
+                return outcome != nil
+            }
         }
         // From here on a reply or DOWN for this call is dropped; one that came
         // meanwhile and was not taken is removed. (No call is left if the
@@ -125,6 +133,14 @@ enum Calls {
             }
             throw CallError.timeout
         }
+    }
+
+    /// The reply or the server's DOWN for the call `ref`, nil for any other
+    /// message. The runtime sends both as their own types: compared, never cast.
+    private static func outcome(of envelope: Envelope, for ref: Reference) -> Outcome? {
+        if let reply = envelope.exactly(CallReply.self), reply.ref == ref { return .reply(reply.value) }
+        if let down = envelope.exactly(DownMessage.self), down.ref == ref { return .down(down.reason) }
+        return nil
     }
 
     /// Calls the process registered as `name`.

@@ -27,6 +27,10 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         try await process.serve(self)
     }
 
+    // Inlined into `serve(in:)`, as `dispatch` and `dispatchCall` are into
+    // it: each async call of its own would cost every message a frame
+    // allocation.
+    @inline(__always)
     func handle(_ envelope: Envelope) async throws {
         // A timeout is rare: compare types rather than attempt a cast on every message.
         if let timeout = envelope.exactly(ServerTimeout.self) {
@@ -69,6 +73,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         }
     }
 
+    @inline(__always)
     private func dispatchCall(_ call: CallMessage) async throws {
         switch try await server._handleCall(call.request, from: call.from).kind {
         case .reply(let reply, let next):

@@ -100,28 +100,9 @@ public func receive<Message, Result>(
 }
 
 extension ProcessCell {
-    /// Waits for a message that `match` takes, reading its envelope: for
-    /// the runtime's own protocols, whose messages are compared by type
-    /// (``Envelope/exactly(_:)``), never cast.
-    func receiveEnvelope<Result>(timeout: Timeout, _ match: (Envelope) throws -> Result?) async throws -> Result? {
-        var result: Result?
-        let wanted = (any Sendable).self
-        let handingOff = timeout.nanoseconds == nil && Self.isUnisolated()
-        if try receiveArrived(accepting: wanted, handingOff: handingOff, { try Self.accept($0, match, into: &result) }) {
-            return result
-        }
-        _ = try await receive(timeout: timeout, accepting: wanted) { try Self.accept($0, match, into: &result) }
-        return result
-    }
-
-    static func accept<Result>(
-        _ envelope: Envelope, _ match: (Envelope) throws -> Result?, into result: inout Result?
-    ) throws -> Bool {
-        guard let value = try match(envelope) else { return false }
-        result = value
-        return true
-    }
-
+    /// The typed half of a receive: casts the message to `Message` (the cast
+    /// specialised where the receive is inlined) and keeps what `match`
+    /// returns. True if it took the message.
     @inlinable
     static func accept<Message, Result>(
         _ envelope: Envelope, _ match: (Message) throws -> Result?, into result: inout Result?
