@@ -62,6 +62,19 @@ struct AgentTests {
         }
     }
 
+    @Test("a handle of another state type fails the agent with a typed error, and the caller with its exit")
+    func handleOfAnotherStateType() async throws {
+        try await withProcess {
+            let agent = try await Agent.start { "a string" }
+            let ref = try monitor(agent.pid)
+            let mistyped = Agent<Int>(pid: agent.pid)
+            let failure = await #expect(throws: CallError.self) { try await mistyped.get { $0 + 1 } }
+            let down = try await receive(after: 10_000) { (down: DownMessage) in down.ref == ref ? down : nil }
+            #expect(failure?.reason == down?.reason)
+            #expect(down.map { "\($0.reason)".contains("state of type Int") } == true)
+        }
+    }
+
     @Test("a call that takes longer than its timeout fails with timeout and the agent lives on")
     func callTimeout() async throws {
         try await withProcess {
