@@ -94,9 +94,9 @@ struct RelationsStorage {
         if box?.relations.isEmpty == true { box = nil }
     }
 
-    /// Takes every relation, leaving none.
-    mutating func takeAll() -> ProcessRelations {
+    /// Takes every relation, leaving none; nil if there were none.
+    mutating func takeAll() -> ProcessRelations? {
         defer { box = nil }
-        return current
+        return box?.relations
     }
 }

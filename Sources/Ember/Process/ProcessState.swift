@@ -11,12 +11,24 @@ enum ExitSignalKind: Sendable {
 /// now be told, the waiter to wake, the task to cancel.
 struct Departure<Waiter> {
     let reason: ExitReason
-    let links: Set<Pid>
-    let monitoredBy: SmallMap<Reference, Pid>
-    let monitoring: SmallMap<Reference, Pid>
-    let name: Atom?
+    /// Its links, monitors and name; nil if it had none, as most processes.
+    let relations: ProcessRelations?
+    /// The call it was making, whose monitor on the server goes with it.
+    let call: PendingCall?
     let waiter: Waiter?
     let task: SwiftTaskOfProcess?
+
+    /// Whether anyone is to be told: a link, a monitor either way.
+    var hasRelations: Bool {
+        call != nil || relations.map { !$0.links.isEmpty || !$0.monitoredBy.isEmpty || !$0.monitoring.isEmpty } == true
+    }
+    var links: Set<Pid> { relations?.links ?? [] }
+    var monitoredBy: SmallMap<Reference, Pid> { relations?.monitoredBy ?? [:] }
+    /// The monitors it held, its call's included.
+    var monitoring: SmallMap<Reference, Pid> {
+        ProcessState<Waiter>.monitoring(relations?.monitoring ?? [:], with: call)
+    }
+    var name: Atom? { relations?.name }
 }
 
 /// The state of one process that other processes can touch: mailbox arrivals,
@@ -212,11 +224,8 @@ struct ProcessState<Waiter> {
     mutating func exit(_ reason: ExitReason) -> Departure<Waiter>? {
         guard isAlive else { return nil }
         exitReason = reason
-        let related = relations.takeAll()
         let departure = Departure(
-            reason: reason, links: related.links, monitoredBy: related.monitoredBy,
-            monitoring: Self.monitoring(related.monitoring, with: call),
-            name: related.name, waiter: takeWaiter(), task: task)
+            reason: reason, relations: relations.takeAll(), call: call, waiter: takeWaiter(), task: task)
         task = nil
         call = nil
         dormantHandler = nil
@@ -298,7 +307,7 @@ struct ProcessState<Waiter> {
     /// The monitors this process holds, its call's included.
     var allMonitoring: SmallMap<Reference, Pid> { Self.monitoring(monitoring, with: call) }
 
-    private static func monitoring(_ monitoring: SmallMap<Reference, Pid>, with call: PendingCall?) -> SmallMap<Reference, Pid> {
+    static func monitoring(_ monitoring: SmallMap<Reference, Pid>, with call: PendingCall?) -> SmallMap<Reference, Pid> {
         guard let call else { return monitoring }
         var all = monitoring
         all[call.ref] = call.server

@@ -97,7 +97,7 @@ final class Runtime: Sendable {
             }
         }
         // Most processes have no relations: nothing to propagate.
-        if departure.links.isEmpty && departure.monitoredBy.isEmpty && departure.monitoring.isEmpty { return }
+        if !departure.hasRelations { return }
         if let running = ember_current_propagation() {
             // Already propagating on this thread: queue it for the outer loop.
             Unmanaged<PropagationQueue>.fromOpaque(running).takeUnretainedValue().items.append((cell, departure))
