@@ -310,6 +310,11 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// unless the body left it dormant.
     @inline(never)
     private func endTurn(_ turn: Result<Turn, any Error>) {
+        if case .success(.dormant) = turn { return }
+        saved = MessageBuffer()
+        // Killed, or ended by an exit signal: its exit is done already, and
+        // the error it unwound with needs no look.
+        guard isAlive else { return }
         let reason: ExitReason
         var crash: (any Error)?
         switch turn {
@@ -320,7 +325,6 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
             reason = .error(error)
             crash = error
         }
-        saved = MessageBuffer()
         if let departure = withState({ $0.exit(reason) }) {
             if let crash { CrashReport.log(process: self, error: crash) }
             // The process's task is the one running this, about to end.
