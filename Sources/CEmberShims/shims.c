@@ -122,14 +122,17 @@ int ember_install_global_executor(void (*enqueue)(void *job),
 // slab at its first frame, so each process blocked in receive would hold a
 // kilobyte where its frames need a few hundred bytes. The runtime offers one
 // switch, SWIFT_DEBUG_ENABLE_TASK_SLAB_ALLOCATOR=0 (frames from malloc, each
-// its own size), read from the environment once, at the allocator's first
-// use. Ember turns it off at load, unless the program was started with the
-// variable set, which is kept.
+// its own size). It reads its whole environment once, at the first use of any
+// of its settings: in a statically linked program nothing uses one before
+// this constructor (priority 101 runs before the runtime's own initializers),
+// in a dynamically linked one the runtime library's initializers already have,
+// and this changes nothing. A value the program was started with is kept.
 //
 // The environment is changed only while the runtime reads it: setenv moves
 // `environ` to the heap, and the Swift runtime finds argv on Linux by walking
 // back from the original `environ`, so the original array is put back (the
 // copy setenv made stays allocated, a few hundred bytes).
+#if defined(__linux__)
 #include <stdlib.h>
 #include <stddef.h>
 
@@ -148,3 +151,4 @@ __attribute__((constructor(101))) static void ember_prefer_sized_task_frames(voi
     swift_task_dealloc(swift_task_alloc(16));
     environ = original;
 }
+#endif
