@@ -173,6 +173,24 @@ struct MailboxTests {
         #expect(buffer.count == 0)
     }
 
+    @Test("the oldest message is offered to a receive only if it was sent as the type wanted, and stays until removed")
+    func oldestOfType() throws {
+        struct Refused: Error {}
+        var buffer = MessageBuffer()
+        #expect(!buffer.oldest(ofType: Int.self, isAcceptedBy: { _ in true }))
+        buffer.append(Envelope(boxing: 1))
+        buffer.append(Envelope(boxing: "two"))
+        var offered = 0
+        #expect(!buffer.oldest(ofType: String.self, isAcceptedBy: { _ in offered += 1; return true }))
+        #expect(offered == 0)
+        #expect(!buffer.oldest(ofType: Int.self, isAcceptedBy: { _ in false }))
+        #expect(throws: Refused.self) { try buffer.oldest(ofType: Int.self, isAcceptedBy: { _ in throw Refused() }) }
+        #expect(buffer.oldest(ofType: Int.self, isAcceptedBy: { $0.exactly(Int.self) == 1 }))
+        #expect(buffer.count == 2)
+        buffer.remove(at: 0)
+        #expect(buffer.oldest(ofType: String.self, isAcceptedBy: { $0.exactly(String.self) == "two" }))
+    }
+
     @Test("a receive passes over messages of other types and later ones take them in order")
     func receivesAcrossTypes() async throws {
         let (atom, ints, rest) = try await withProcess { () -> (Atom, [Int], [String]) in

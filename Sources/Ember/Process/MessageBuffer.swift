@@ -65,6 +65,17 @@ struct MessageBuffer {
         }
     }
 
+    /// Whether the oldest message was sent as exactly `type` and `accept`
+    /// takes it (it stays in the buffer). False if the buffer is empty.
+    func oldest(ofType type: any Any.Type, isAcceptedBy accept: (Envelope) throws -> Bool) rethrows -> Bool {
+        try slots.withUnsafeBufferPointer { envelopes in
+            // Read in place: a copy would retain and release the message.
+            guard head < envelopes.count, let base = envelopes.baseAddress,
+                  ObjectIdentifier(base[head].type) == ObjectIdentifier(type) else { return false }
+            return try accept(base[head])
+        }
+    }
+
     /// Removes the message at `position`.
     mutating func remove(at position: Int) {
         if position < excludedPrefix.count { excludedPrefix.count -= 1 }

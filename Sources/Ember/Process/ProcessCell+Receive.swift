@@ -82,7 +82,16 @@ extension ProcessCell {
     func receiveArrived(
         accepting wanted: any Any.Type, handingOff: Bool, _ match: (Envelope) throws -> Bool
     ) throws -> Bool {
-        guard budget > 1, handingOff || !mailboxIsEmpty, isAlive else { return false }
+        let empty = mailboxIsEmpty
+        guard budget > 1, handingOff || !empty, isAlive else { return false }
+        // Most receives take the oldest message, sent as the type they want:
+        // that one is tried before any search is set up.
+        if !empty, !saved.isEmpty || takeArrivals(), try saved.oldest(ofType: wanted, isAcceptedBy: match) {
+            saved.remove(at: 0)
+            savedCount.store(saved.count, ordering: .relaxed)
+            budget -= 1
+            return true
+        }
         var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: handingOff)
         repeat {
             if try consumeFirst(&search, match) {
