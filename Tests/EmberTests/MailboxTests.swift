@@ -177,18 +177,23 @@ struct MailboxTests {
     func oldestOfType() throws {
         struct Refused: Error {}
         var buffer = MessageBuffer()
-        #expect(!buffer.oldest(ofType: Int.self, isAcceptedBy: { _ in true }))
+        let fromEmpty = buffer.oldest(ofType: Int.self, isAcceptedBy: { _ in true })
+        #expect(!fromEmpty)
         buffer.append(Envelope(boxing: 1))
         buffer.append(Envelope(boxing: "two"))
         var offered = 0
-        #expect(!buffer.oldest(ofType: String.self, isAcceptedBy: { _ in offered += 1; return true }))
-        #expect(offered == 0)
-        #expect(!buffer.oldest(ofType: Int.self, isAcceptedBy: { _ in false }))
-        #expect(throws: Refused.self) { try buffer.oldest(ofType: Int.self, isAcceptedBy: { _ in throw Refused() }) }
-        #expect(buffer.oldest(ofType: Int.self, isAcceptedBy: { $0.exactly(Int.self) == 1 }))
-        #expect(buffer.count == 2)
+        let ofOtherType = buffer.oldest(ofType: String.self, isAcceptedBy: { _ in offered += 1; return true })
+        #expect(!ofOtherType && offered == 0)
+        let refused = buffer.oldest(ofType: Int.self, isAcceptedBy: { _ in false })
+        #expect(!refused)
+        var threw = false
+        do { _ = try buffer.oldest(ofType: Int.self, isAcceptedBy: { _ in throw Refused() }) } catch is Refused { threw = true }
+        #expect(threw)
+        let taken = buffer.oldest(ofType: Int.self, isAcceptedBy: { $0.exactly(Int.self) == 1 })
+        #expect(taken && buffer.count == 2)
         buffer.remove(at: 0)
-        #expect(buffer.oldest(ofType: String.self, isAcceptedBy: { $0.exactly(String.self) == "two" }))
+        let next = buffer.oldest(ofType: String.self, isAcceptedBy: { $0.exactly(String.self) == "two" })
+        #expect(next)
     }
 
     @Test("a receive passes over messages of other types and later ones take them in order")

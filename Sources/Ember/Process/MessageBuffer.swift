@@ -67,7 +67,9 @@ struct MessageBuffer {
 
     /// Whether the oldest message was sent as exactly `type` and `accept`
     /// takes it (it stays in the buffer). False if the buffer is empty.
-    func oldest(ofType type: any Any.Type, isAcceptedBy accept: (Envelope) throws -> Bool) rethrows -> Bool {
+    /// Mutating though it changes nothing: called on a buffer stored in a
+    /// class, a non-mutating method would get a copy, retaining the storage.
+    mutating func oldest(ofType type: any Any.Type, isAcceptedBy accept: (Envelope) throws -> Bool) rethrows -> Bool {
         try slots.withUnsafeBufferPointer { envelopes in
             // Read in place: a copy would retain and release the message.
             guard head < envelopes.count, let base = envelopes.baseAddress,

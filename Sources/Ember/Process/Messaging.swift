@@ -49,7 +49,6 @@ public func send<Message: Sendable>(_ name: Atom, _ message: Message) throws(Pro
 public func receive<Message, Result>(
     _ match: (Message) throws -> Result?
 ) async throws -> Result {
-    let cell = try ProcessCell.required("receive")
     // Both halves of the receive are here, in the caller's frame: the typed
     // cast is specialised, and an async call of its own would cost every
     // receive that waits a frame allocation. The untyped core gets closure
@@ -58,13 +57,12 @@ public func receive<Message, Result>(
     var result: Result?
     // Without a timeout a receive may hand off (see `Worker.handOff()`):
     // synchronously, before any async call.
-    if try cell.receiveArrived(accepting: Message.self, handingOff: ProcessCell.isUnisolated(), {
+    let arrived = try ProcessCell.receiveArrived("receive", accepting: Message.self, handingOff: ProcessCell.isUnisolated()) {
         try ProcessCell.accept($0, match, into: &result)
-    }) {
-        return result!
     }
+    guard case .mustWait(let current) = arrived else { return result! }
     // Without a timeout the wait only ends with a match (or a throw).
-    _ = try await cell.receive(timeout: .infinity, accepting: Message.self) {
+    _ = try await current.takeUnretainedValue().receive(timeout: .infinity, accepting: Message.self) {
         try ProcessCell.accept($0, match, into: &result)
     }
     return result!
@@ -84,16 +82,14 @@ public func receive<Message, Result>(
     after timeout: Timeout,
     _ match: (Message) throws -> Result?
 ) async throws -> Result? {
-    let cell = try ProcessCell.required("receive")
     // As in `receive(_:)`.
     var result: Result?
     let handingOff = timeout.nanoseconds == nil && ProcessCell.isUnisolated()
-    if try cell.receiveArrived(accepting: Message.self, handingOff: handingOff, {
+    let arrived = try ProcessCell.receiveArrived("receive", accepting: Message.self, handingOff: handingOff) {
         try ProcessCell.accept($0, match, into: &result)
-    }) {
-        return result
     }
-    _ = try await cell.receive(timeout: timeout, accepting: Message.self) {
+    guard case .mustWait(let current) = arrived else { return result }
+    _ = try await current.takeUnretainedValue().receive(timeout: timeout, accepting: Message.self) {
         try ProcessCell.accept($0, match, into: &result)
     }
     return result

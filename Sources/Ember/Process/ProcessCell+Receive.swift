@@ -29,6 +29,16 @@ enum WakeOutcome {
     case saved
 }
 
+/// What came of a receive's synchronous look.
+@usableFromInline
+enum ArrivedReceive {
+    /// A message was taken.
+    case taken
+    /// None was: wait in this process, the current one. Unretained: a
+    /// process's task keeps its cell (its closure holds it) until it ends.
+    case mustWait(Unmanaged<ProcessCell>)
+}
+
 /// What a receive does next.
 enum ReceiveStep {
     case matched
@@ -101,6 +111,21 @@ extension ProcessCell {
             // Killed during a hand-off: the receive that follows throws.
         } while search.mayHandOff && isAlive && Worker.handOff() && noteRunning()
         return false
+    }
+
+    /// ``receiveArrived(accepting:handingOff:_:)`` in the current process,
+    /// lent without a retain: `.taken`, or the process, to wait in. Throws
+    /// ``ProcessError/notInProcess(_:)``, naming `function`, outside a process.
+    @usableFromInline
+    static func receiveArrived(
+        _ function: String, accepting wanted: any Any.Type, handingOff: Bool, _ match: (Envelope) throws -> Bool
+    ) throws -> ArrivedReceive {
+        let outcome = try withCurrent { cell -> ArrivedReceive in
+            try cell.receiveArrived(accepting: wanted, handingOff: handingOff, match)
+                ? .taken : .mustWait(Unmanaged.passUnretained(cell))
+        }
+        guard let outcome else { throw ProcessError.notInProcess(function) }
+        return outcome
     }
 
     /// No message waits, whether or not the process has looked at it (a hint:
