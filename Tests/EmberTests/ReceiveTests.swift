@@ -29,6 +29,30 @@ struct ReceiveTests {
         #expect(rest == ["1", ":bye", "{:hello, \"skip\"}", "\"text\""])
     }
 
+    @Test("a receive offers each message to its matcher once, also when it goes on to wait")
+    func matcherSeesEachMessageOnce() async throws {
+        let (offered, rest) = try await withProcess { () -> ([Int: Int], [String]) in
+            let me = try Pid.current
+            for n in 1...3 { send(me, n) }
+            // Sends 9 once told to: by then the receive below has looked at
+            // 1, 2 and 3, and (most likely) waits.
+            let late = spawn {
+                _ = try await receive(Atom.self)
+                send(me, 9)
+            }
+            send(late, Atom("go"))
+            var offered: [Int: Int] = [:]
+            let nine = try await receive { (n: Int) -> Int? in
+                offered[n, default: 0] += 1
+                return n == 9 ? n : nil
+            }
+            #expect(nine == 9)
+            return (offered, try flush().map(inspect))
+        }
+        #expect(offered == [1: 1, 2: 1, 3: 1, 9: 1])
+        #expect(rest == ["1", "2", "3"])
+    }
+
     @Test("a message sent as an existential is received by its own type, and one sent as its type by a protocol")
     func existentialMessages() async throws {
         let (greeting, described, waited) = try await withProcess { () -> (Greeting, String, Int) in

@@ -55,4 +55,14 @@ struct SmallMapTests {
         map = [:]
         #expect(map.capacity == 0)
     }
+
+    @Test("a hashed map emptied goes back to linear entries, without the hashed storage")
+    func hashedStorageReleased() {
+        var map = Map()
+        for key in 0...Self.limit { map[key] = "\(key)" }
+        for key in 0...Self.limit { map[key] = nil }
+        #expect(map.isEmpty && map.capacity < Self.limit)
+        map[1] = "one"
+        #expect(map[1] == "one" && map.map(\.key) == [1])
+    }
 }

@@ -142,7 +142,7 @@ final class AgentStateBox<State>: AgentState, @unchecked Sendable {
     /// another request type fails a server.
     static func of(_ box: AgentState) throws -> AgentStateBox {
         guard let typed = box as? AgentStateBox else {
-            throw GenServerError.unexpected("call", "on a state of type \(State.self)")
+            throw GenServerError.unexpected("function", "on a state of type \(State.self)")
         }
         return typed
     }

@@ -105,11 +105,12 @@ enum Calls {
         var outcome: Outcome?
         let wanted = (any Sendable).self
         let handingOff = timeout.nanoseconds == nil && ProcessCell.isUnisolated()
-        if try !me.receiveArrived(accepting: wanted, handingOff: handingOff, {
+        var scanned = 0
+        if try !me.receiveArrived(accepting: wanted, handingOff: handingOff, scanned: &scanned, {
             outcome = Self.outcome(of: $0, for: ref)
             return outcome != nil
         }) {
-            _ = try await me.receive(timeout: timeout, accepting: wanted) {
+            _ = try await me.receive(timeout: timeout, accepting: wanted, scanned: scanned) {
                 outcome = Self.outcome(of: $0, for: ref)
                 return outcome != nil
             }

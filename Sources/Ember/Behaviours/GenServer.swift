@@ -66,6 +66,7 @@ public protocol GenServer {
     /// where the request's type is known; the loop, generic code in Ember
     /// that is not specialised for each server, would otherwise make room for
     /// the request, and look its type's metadata up, on every call.
+    @_documentation(visibility: internal)
     mutating func _handleCall(_ request: any Sendable, from: From) async throws -> CallResult<Self>
 }
 
@@ -91,6 +92,7 @@ extension GenServer {
 
     public mutating func terminate(_ reason: ExitReason) async {}
 
+    @_documentation(visibility: internal)
     @inlinable
     public mutating func _handleCall(_ request: any Sendable, from: From) async throws -> CallResult<Self> {
         guard let typed = Ember.cast(request, to: Request.self) else { throw GenServerError.unexpectedCall(request) }

@@ -65,15 +65,16 @@ struct MessageBuffer {
         }
     }
 
-    /// Whether the oldest message was sent as exactly `type` and `accept`
-    /// takes it (it stays in the buffer). False if the buffer is empty.
+    /// Offers the oldest message to `accept` if it was sent as exactly
+    /// `type`: what `accept` answered (the message stays in the buffer), nil
+    /// if it was not offered (the buffer is empty, or the type differs).
     /// Mutating though it changes nothing: called on a buffer stored in a
     /// class, a non-mutating method would get a copy, retaining the storage.
-    mutating func oldest(ofType type: any Any.Type, isAcceptedBy accept: (Envelope) throws -> Bool) rethrows -> Bool {
+    mutating func oldest(ofType type: any Any.Type, isAcceptedBy accept: (Envelope) throws -> Bool) rethrows -> Bool? {
         try slots.withUnsafeBufferPointer { envelopes in
             // Read in place: a copy would retain and release the message.
             guard head < envelopes.count, let base = envelopes.baseAddress,
-                  ObjectIdentifier(base[head].type) == ObjectIdentifier(type) else { return false }
+                  ObjectIdentifier(base[head].type) == ObjectIdentifier(type) else { return nil }
             return try accept(base[head])
         }
     }

@@ -60,9 +60,9 @@ public func receive<Message, Result>(
     let arrived = try ProcessCell.receiveArrived("receive", accepting: Message.self, handingOff: ProcessCell.isUnisolated()) {
         try ProcessCell.accept($0, match, into: &result)
     }
-    guard case .mustWait(let current) = arrived else { return result! }
+    guard case .mustWait(let current, let scanned) = arrived else { return result! }
     // Without a timeout the wait only ends with a match (or a throw).
-    _ = try await current.takeUnretainedValue().receive(timeout: .infinity, accepting: Message.self) {
+    _ = try await current.takeUnretainedValue().receive(timeout: .infinity, accepting: Message.self, scanned: scanned) {
         try ProcessCell.accept($0, match, into: &result)
     }
     return result!
@@ -88,8 +88,8 @@ public func receive<Message, Result>(
     let arrived = try ProcessCell.receiveArrived("receive", accepting: Message.self, handingOff: handingOff) {
         try ProcessCell.accept($0, match, into: &result)
     }
-    guard case .mustWait(let current) = arrived else { return result }
-    _ = try await current.takeUnretainedValue().receive(timeout: timeout, accepting: Message.self) {
+    guard case .mustWait(let current, let scanned) = arrived else { return result }
+    _ = try await current.takeUnretainedValue().receive(timeout: timeout, accepting: Message.self, scanned: scanned) {
         try ProcessCell.accept($0, match, into: &result)
     }
     return result

@@ -34,9 +34,11 @@ enum WakeOutcome {
 enum ArrivedReceive {
     /// A message was taken.
     case taken
-    /// None was: wait in this process, the current one. Unretained: a
-    /// process's task keeps its cell (its closure holds it) until it ends.
-    case mustWait(Unmanaged<ProcessCell>)
+    /// None was: wait in this process, the current one, past the `scanned`
+    /// saved messages already offered to the matcher. Unretained: a
+    /// process's task keeps its cell (its closure holds it) until it ends;
+    /// use it only in the task that got it.
+    case mustWait(Unmanaged<ProcessCell>, scanned: Int)
 }
 
 /// What a receive does next.
@@ -57,16 +59,21 @@ extension ProcessCell {
     /// `wanted` is the type `match` casts to: messages that cannot be cast to
     /// it are passed over without calling `match` (see ``CastFilter``).
     ///
+    /// `scanned` saved messages were offered to `match` already (by
+    /// ``receiveArrived(accepting:handingOff:scanned:_:)``): the search
+    /// starts after them, so each message meets the matcher once per receive.
+    ///
     /// The work between suspensions is in synchronous functions: this async
     /// frame is kept by every waiting process, so it holds only what must
     /// survive a suspension.
     @usableFromInline
     func receive(
-        timeout: Timeout, accepting wanted: any Any.Type, _ match: (Envelope) throws -> Bool
+        timeout: Timeout, accepting wanted: any Any.Type, scanned: Int, _ match: (Envelope) throws -> Bool
     ) async throws -> Bool {
         if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
         var search = MailboxSearch(
             filter: CastFilter(wanted: wanted), mayHandOff: timeout.nanoseconds == nil && Self.isUnisolated())
+        search.scanned = min(scanned, saved.count)
         defer { search.timer?.cancel() }
         while true {
             switch try look(&search, timeout: timeout, match) {
@@ -85,24 +92,29 @@ extension ProcessCell {
     /// The receive of a message that is already here, or that a hand-off
     /// brings (if `handingOff`: see `Worker.handOff()`), without suspending:
     /// true if `match` took one. False leaves it to
-    /// ``receive(timeout:accepting:_:)``, also when the process's budget is
-    /// spent (that one yields). The typed front ends call it before any
+    /// ``receive(timeout:accepting:scanned:_:)``, also when the process's
+    /// budget is spent (that one yields); `scanned` then says how many saved
+    /// messages `match` was offered. The typed front ends call it before any
     /// async call: a receive that need not wait allocates no frame.
     @usableFromInline
     func receiveArrived(
-        accepting wanted: any Any.Type, handingOff: Bool, _ match: (Envelope) throws -> Bool
+        accepting wanted: any Any.Type, handingOff: Bool, scanned: inout Int, _ match: (Envelope) throws -> Bool
     ) throws -> Bool {
+        scanned = 0
         let empty = mailboxIsEmpty
         guard budget > 1, handingOff || !empty, isAlive else { return false }
-        // Most receives take the oldest message, sent as the type they want:
-        // that one is tried before any search is set up.
-        if !empty, !saved.isEmpty || takeArrivals(), try saved.oldest(ofType: wanted, isAcceptedBy: match) {
-            saved.remove(at: 0)
-            savedCount.store(saved.count, ordering: .relaxed)
-            budget -= 1
-            return true
-        }
         var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: handingOff)
+        // Most receives take the oldest message, sent as the type they want:
+        // that one is tried before the search.
+        if !empty, !saved.isEmpty || takeArrivals(), let taken = try saved.oldest(ofType: wanted, isAcceptedBy: match) {
+            if taken {
+                saved.remove(at: 0)
+                savedCount.store(saved.count, ordering: .relaxed)
+                budget -= 1
+                return true
+            }
+            search.scanned = 1
+        }
         repeat {
             if try consumeFirst(&search, match) {
                 budget -= 1
@@ -110,19 +122,22 @@ extension ProcessCell {
             }
             // Killed during a hand-off: the receive that follows throws.
         } while search.mayHandOff && isAlive && Worker.handOff() && noteRunning()
+        scanned = search.scanned
         return false
     }
 
-    /// ``receiveArrived(accepting:handingOff:_:)`` in the current process,
-    /// lent without a retain: `.taken`, or the process, to wait in. Throws
-    /// ``ProcessError/notInProcess(_:)``, naming `function`, outside a process.
+    /// ``receiveArrived(accepting:handingOff:scanned:_:)`` in the current
+    /// process, lent without a retain: `.taken`, or the process to wait in.
+    /// Throws ``ProcessError/notInProcess(_:)``, naming `function`, outside
+    /// a process.
     @usableFromInline
     static func receiveArrived(
         _ function: String, accepting wanted: any Any.Type, handingOff: Bool, _ match: (Envelope) throws -> Bool
     ) throws -> ArrivedReceive {
         let outcome = try withCurrent { cell -> ArrivedReceive in
-            try cell.receiveArrived(accepting: wanted, handingOff: handingOff, match)
-                ? .taken : .mustWait(Unmanaged.passUnretained(cell))
+            var scanned = 0
+            return try cell.receiveArrived(accepting: wanted, handingOff: handingOff, scanned: &scanned, match)
+                ? .taken : .mustWait(Unmanaged.passUnretained(cell), scanned: scanned)
         }
         guard let outcome else { throw ProcessError.notInProcess(function) }
         return outcome

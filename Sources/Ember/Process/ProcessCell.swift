@@ -318,8 +318,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         let reason: ExitReason
         var crash: (any Error)?
         switch turn {
-        case .success(.dormant): return
-        case .success(.finished): reason = .normal
+        case .success(.dormant), .success(.finished): reason = .normal
         case .failure(let exit as ExitReason): reason = exit
         case .failure(let error):
             reason = .error(error)

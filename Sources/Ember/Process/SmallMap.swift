@@ -52,7 +52,14 @@ struct SmallMap<Key: Hashable, Value> {
     /// Keeps the storage, as `Dictionary` does.
     @discardableResult
     mutating func removeValue(forKey key: Key) -> Value? {
-        guard hashed.isEmpty else { return hashed.removeValue(forKey: key) }
+        guard hashed.isEmpty else {
+            defer {
+                // Emptied, the map goes back to linear entries: the hashed
+                // storage of a burst of entries is not kept.
+                if hashed.isEmpty { hashed = [:] }
+            }
+            return hashed.removeValue(forKey: key)
+        }
         guard let index = linear.firstIndex(where: { $0.key == key }) else { return nil }
         return linear.remove(at: index).value
     }

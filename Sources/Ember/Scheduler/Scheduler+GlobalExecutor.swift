@@ -52,7 +52,8 @@ extension Scheduler {
 
 // Written once by `becomeGlobalExecutor`, before the hooks that read it are
 // installed (the hook's store follows it on that thread, and the runtime
-// reads the hook before calling it), and never again.
+// reads the hook before calling it), and never again once they are; cleared
+// there only if they could not be installed, when nothing reads it.
 nonisolated(unsafe) private var globalInstance: Unmanaged<Scheduler>?
 
 extension UnownedJob {
