@@ -53,6 +53,27 @@ struct ReceiveTests {
         #expect(rest == ["1", "2", "3"])
     }
 
+    @Test("flush and demonitor(flush:) from a receive's matcher fail with a typed error and take nothing")
+    func mailboxUntouchedFromMatcher() async throws {
+        let (errors, received, rest) = try await withProcess { () -> ([ProcessError], Int, [String]) in
+            let me = try Pid.current
+            let watched = try monitor(spawn {})
+            _ = try await receive(after: 10_000) { (down: DownMessage) in down.ref == watched ? down : nil }
+            for n in 1...3 { send(me, n) }
+            var errors: [ProcessError] = []
+            let received = try await receive { (n: Int) -> Int? in
+                do throws(ProcessError) { _ = try flush() } catch { errors.append(error) }
+                do throws(ProcessError) { _ = try demonitor(watched, flush: true) } catch { errors.append(error) }
+                return n == 2 ? n : nil
+            }
+            return (errors, received, try flush().map(inspect))
+        }
+        #expect(received == 2)
+        // Both calls failed at each of the two messages offered (1, then 2).
+        #expect(errors == Array(repeating: [ProcessError.insideMatcher("flush"), .insideMatcher("demonitor")], count: 2).flatMap { $0 })
+        #expect(rest == ["1", "3"])
+    }
+
     @Test("a message sent as an existential is received by its own type, and one sent as its type by a protocol")
     func existentialMessages() async throws {
         let (greeting, described, waited) = try await withProcess { () -> (Greeting, String, Int) in

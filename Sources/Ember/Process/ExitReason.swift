@@ -117,6 +117,7 @@ public struct ProcessError: Error, Sendable, Equatable, CustomStringConvertible 
         case alreadyRegistered(Pid, Atom)
         case unknownName(Atom)
         case reservedName(Atom)
+        case insideMatcher(String)
     }
 
     let code: Code
@@ -136,6 +137,10 @@ public struct ProcessError: Error, Sendable, Equatable, CustomStringConvertible 
     public static func unknownName(_ name: Atom) -> ProcessError { ProcessError(code: .unknownName(name)) }
     /// The name cannot be registered (`:undefined`).
     public static func reservedName(_ name: Atom) -> ProcessError { ProcessError(code: .reservedName(name)) }
+    /// A function that takes messages out of the mailbox (`flush`,
+    /// `demonitor` with `flush`) was called from a receive's matcher, while
+    /// the receive looks through the mailbox.
+    public static func insideMatcher(_ function: String) -> ProcessError { ProcessError(code: .insideMatcher(function)) }
 
     public var description: String {
         switch code {
@@ -145,6 +150,7 @@ public struct ProcessError: Error, Sendable, Equatable, CustomStringConvertible 
         case .alreadyRegistered(let pid, let name): "\(pid) is already registered as \(name)"
         case .unknownName(let name): "no process is registered as \(name)"
         case .reservedName(let name): "\(name) cannot be used as a registered name"
+        case .insideMatcher(let function): "\(function) cannot take messages out of the mailbox from a receive's matcher"
         }
     }
 }

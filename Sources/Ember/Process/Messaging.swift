@@ -124,7 +124,8 @@ public func receive<Message>(_ type: Message.Type, after timeout: Timeout) async
 /// Removes and returns every message in the calling process's mailbox, in
 /// order (iex's `flush/0`, which prints them).
 ///
-/// - Throws: ``ProcessError/notInProcess(_:)`` outside a process.
+/// - Throws: ``ProcessError/notInProcess(_:)`` outside a process;
+///   ``ProcessError/insideMatcher(_:)`` from a receive's matcher.
 @discardableResult
 public func flush() throws(ProcessError) -> [any Sendable] {
     try ProcessCell.required("flush").takeAll()

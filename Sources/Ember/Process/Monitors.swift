@@ -27,10 +27,13 @@ public func monitor(_ pid: Pid) throws(ProcessError) -> Reference {
 /// arrive; with `flush: true` one that already arrived is removed too.
 /// Returns false if the monitor was not active (already fired or removed).
 ///
-/// - Throws: ``ProcessError/notInProcess(_:)`` outside a process.
+/// - Throws: ``ProcessError/notInProcess(_:)`` outside a process;
+///   ``ProcessError/insideMatcher(_:)`` with `flush: true` from a receive's
+///   matcher (before removing anything).
 @discardableResult
 public func demonitor(_ ref: Reference, flush: Bool = false) throws(ProcessError) -> Bool {
     let me = try ProcessCell.required("demonitor")
+    if flush && me.isMatching { throw .insideMatcher("demonitor") }
     let target = me.withState { $0.stopMonitoring(ref) }
     target?.cell?.withState { $0.removeMonitor(ref) }
     if flush {

@@ -106,7 +106,7 @@ extension ProcessCell {
         var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: handingOff)
         // Most receives take the oldest message, sent as the type they want:
         // that one is tried before the search.
-        if !empty, !saved.isEmpty || takeArrivals(), let taken = try saved.oldest(ofType: wanted, isAcceptedBy: match) {
+        if !empty, !saved.isEmpty || takeArrivals(), let taken = try offerOldest(wanted, match) {
             if taken {
                 saved.remove(at: 0)
                 savedCount.store(saved.count, ordering: .relaxed)
@@ -181,13 +181,21 @@ extension ProcessCell {
         return .wait(token: search.token)
     }
 
+    /// The oldest saved message offered to `match` (see
+    /// ``MessageBuffer/oldest(ofType:isAcceptedBy:)``), marked as matching.
+    @inline(__always)
+    private func offerOldest(_ wanted: any Any.Type, _ match: (Envelope) throws -> Bool) throws -> Bool? {
+        isMatching = true
+        defer { isMatching = false }
+        return try saved.oldest(ofType: wanted, isAcceptedBy: match)
+    }
+
     /// Consumes the first message `match` accepts among the saved messages
     /// not yet scanned, then among new arrivals. False if none; `search`
     /// then covers every message looked at.
     func consumeFirst(_ search: inout MailboxSearch, _ match: (Envelope) throws -> Bool) throws -> Bool {
         repeat {
-            if search.scanned < saved.count,
-               let found = try saved.firstPosition(from: search.scanned, filter: &search.filter, where: match) {
+            if search.scanned < saved.count, let found = try firstPosition(&search, match) {
                 saved.remove(at: found)
                 savedCount.store(saved.count, ordering: .relaxed)
                 return true
@@ -195,6 +203,15 @@ extension ProcessCell {
             search.scanned = saved.count
         } while takeArrivals()
         return false
+    }
+
+    /// The position of the first saved message from `search.scanned` on that
+    /// `match` takes, marked as matching.
+    @inline(__always)
+    private func firstPosition(_ search: inout MailboxSearch, _ match: (Envelope) throws -> Bool) throws -> Int? {
+        isMatching = true
+        defer { isMatching = false }
+        return try saved.firstPosition(from: search.scanned, filter: &search.filter, where: match)
     }
 
     /// Takes what woke the receiver. A single message handed over, with no
@@ -315,7 +332,9 @@ extension ProcessCell {
     }
 
     /// Removes every message, waiting or arrived, and returns them in order.
-    func takeAll() -> [any Sendable] {
+    /// Throws ``ProcessError/insideMatcher(_:)`` from a receive's matcher.
+    func takeAll() throws(ProcessError) -> [any Sendable] {
+        guard !isMatching else { throw .insideMatcher("flush") }
         takeArrivals()
         defer {
             saved = MessageBuffer()
@@ -324,7 +343,8 @@ extension ProcessCell {
         return saved.messages
     }
 
-    /// Removes waiting messages that satisfy `predicate`.
+    /// Removes waiting messages that satisfy `predicate`. Not from a
+    /// receive's matcher (see `isMatching`): the callers check.
     func removeMessages(where predicate: @Sendable (any Sendable) -> Bool) {
         saved.removeAll(where: predicate)
         savedCount.store(saved.count, ordering: .relaxed)

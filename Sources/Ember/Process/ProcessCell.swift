@@ -161,6 +161,10 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     let savedCount = Atomic<Int>(0)
     @exclusivity(unchecked) var receiveCounter: UInt64 = 0
+    /// A receive's matcher runs on a saved message, read in place: taking
+    /// messages out of `saved` now (``takeAll()``, ``removeMessages(where:)``)
+    /// would pull the message from under it.
+    @exclusivity(unchecked) var isMatching = false
 
     /// Runs `body` on the process's state, under its lock. Keep it short:
     /// senders on every thread take this lock.

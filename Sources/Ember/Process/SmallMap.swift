@@ -52,16 +52,18 @@ struct SmallMap<Key: Hashable, Value> {
     /// Keeps the storage, as `Dictionary` does.
     @discardableResult
     mutating func removeValue(forKey key: Key) -> Value? {
-        guard hashed.isEmpty else {
-            defer {
-                // Emptied, the map goes back to linear entries: the hashed
-                // storage of a burst of entries is not kept.
-                if hashed.isEmpty { hashed = [:] }
-            }
-            return hashed.removeValue(forKey: key)
-        }
+        guard hashed.isEmpty else { return removeHashed(key) }
         guard let index = linear.firstIndex(where: { $0.key == key }) else { return nil }
         return linear.remove(at: index).value
+    }
+
+    @inline(never)
+    private mutating func removeHashed(_ key: Key) -> Value? {
+        let value = hashed.removeValue(forKey: key)
+        // Emptied, the map goes back to linear entries: the hashed storage of
+        // a burst of entries is not kept.
+        if hashed.isEmpty { hashed = [:] }
+        return value
     }
 
     var values: [Value] { map(\.value) }
