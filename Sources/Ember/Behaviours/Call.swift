@@ -104,7 +104,7 @@ enum Calls {
         // of its own would cost each call a frame allocation.
         var outcome: Outcome?
         let wanted = (any Sendable).self
-        let handingOff = timeout.nanoseconds == nil && ProcessCell.isUnisolated()
+        let handingOff = ProcessCell.mayHandOff(waiting: timeout)
         var scanned = 0
         if try !me.receiveArrived(accepting: wanted, handingOff: handingOff, scanned: &scanned, {
             outcome = Self.outcome(of: $0, for: ref)

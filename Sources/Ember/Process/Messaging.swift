@@ -49,23 +49,8 @@ public func send<Message: Sendable>(_ name: Atom, _ message: Message) throws(Pro
 public func receive<Message, Result>(
     _ match: (Message) throws -> Result?
 ) async throws -> Result {
-    // Both halves of the receive are here, in the caller's frame: the typed
-    // cast is specialised, and an async call of its own would cost every
-    // receive that waits a frame allocation. The untyped core gets closure
-    // literals (a local function would make `result` a checked capture),
-    // which keep what `match` returns in `result`.
-    var result: Result?
-    // Without a timeout a receive may hand off (see `Worker.handOff()`):
-    // synchronously, before any async call.
-    let arrived = try ProcessCell.receiveArrived("receive", accepting: Message.self, handingOff: ProcessCell.isUnisolated()) {
-        try ProcessCell.accept($0, match, into: &result)
-    }
-    guard case .mustWait(let current, let scanned) = arrived else { return result! }
     // Without a timeout the wait only ends with a match (or a throw).
-    _ = try await current.takeUnretainedValue().receive(timeout: .infinity, accepting: Message.self, scanned: scanned) {
-        try ProcessCell.accept($0, match, into: &result)
-    }
-    return result!
+    try await receive(after: .infinity, match)!
 }
 
 /// Like ``receive(_:)``, giving up after `timeout` (Elixir's `after`):
@@ -82,9 +67,15 @@ public func receive<Message, Result>(
     after timeout: Timeout,
     _ match: (Message) throws -> Result?
 ) async throws -> Result? {
-    // As in `receive(_:)`.
+    // Both halves of the receive are here, inlined into the caller's frame:
+    // the typed cast is specialised, and an async call of its own would cost
+    // every receive that waits a frame allocation. The untyped core gets
+    // closure literals (a local function would make `result` a checked
+    // capture), which keep what `match` returns in `result`. A receive that
+    // need not wait (what arrived, or what a hand-off brings: see
+    // `Worker.handOff()`) is done synchronously, before any async call.
     var result: Result?
-    let handingOff = timeout.nanoseconds == nil && ProcessCell.isUnisolated()
+    let handingOff = ProcessCell.mayHandOff(waiting: timeout)
     let arrived = try ProcessCell.receiveArrived("receive", accepting: Message.self, handingOff: handingOff) {
         try ProcessCell.accept($0, match, into: &result)
     }
