@@ -66,12 +66,10 @@ struct AgentTests {
     func handleOfAnotherStateType() async throws {
         try await withProcess {
             let agent = try await Agent.start { "a string" }
-            let ref = try monitor(agent.pid)
             let mistyped = Agent<Int>(pid: agent.pid)
-            let failure = await #expect(throws: CallError.self) { try await mistyped.get { $0 + 1 } }
-            let down = try await receive(after: 10_000) { (down: DownMessage) in down.ref == ref ? down : nil }
-            #expect(failure?.reason == down?.reason)
-            #expect(down.map { "\($0.reason)".contains("state of type Int") } == true)
+            try await expectCallFails(agent.pid, withReasonMentioning: "state of type Int") {
+                _ = try await mistyped.get { $0 + 1 }
+            }
         }
     }
 

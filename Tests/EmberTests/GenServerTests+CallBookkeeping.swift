@@ -52,27 +52,20 @@ extension GenServerTests {
             }
             let ref = try monitor(server)
             server.exit("boom")
-            _ = try await receive(after: 10_000) { (down: DownMessage) in down.ref == ref ? down : nil }
+            _ = try await down(ref)
             Forwarder.reply(from, 2)
             #expect(try await receive(Int.self, after: 10_000) == 0)
         }
     }
-}
 
-extension GenServerTests {
     @Test("a call whose request is not the server's Request type fails the server with a GenServerError, and the caller with its exit")
     func callOfAnotherType() async throws {
         try await withProcess {
-            let me = try Pid.current
-            let server = try await Forwarder.start(me)
-            let ref = try monitor(server)
+            let server = try await Forwarder.start(try Pid.current)
             // Not reachable through the typed API: the untyped call protocol.
-            let failure = await #expect(throws: CallError.self) {
+            try await expectCallFails(server, withReasonMentioning: "no handler for the call") {
                 let _: Int = try await Calls.call(server, "not an Int", timeout: 10_000)
             }
-            let down = try await receive(after: 10_000) { (down: DownMessage) in down.ref == ref ? down : nil }
-            #expect(failure?.reason == down?.reason)
-            #expect(down.map { "\($0.reason)".contains("no handler for the call") } == true)
         }
     }
 }

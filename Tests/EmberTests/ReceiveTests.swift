@@ -58,7 +58,7 @@ struct ReceiveTests {
         let (errors, received, rest) = try await withProcess { () -> ([ProcessError], Int, [String]) in
             let me = try Pid.current
             let watched = try monitor(spawn {})
-            _ = try await receive(after: 10_000) { (down: DownMessage) in down.ref == watched ? down : nil }
+            _ = try await down(watched)
             for n in 1...3 { send(me, n) }
             var errors: [ProcessError] = []
             let received = try await receive { (n: Int) -> Int? in

@@ -62,6 +62,19 @@ func down(_ ref: Reference, within timeout: Timeout = 10_000) async throws -> Do
     try await receive(after: timeout) { (message: DownMessage) in message.ref == ref ? message : nil }
 }
 
+/// Expects `call` to fail with a ``CallError`` and `server` to exit with
+/// that same reason, one that mentions `text`.
+func expectCallFails(
+    _ server: Pid, withReasonMentioning text: String, sourceLocation: SourceLocation = #_sourceLocation,
+    _ call: () async throws -> Void
+) async throws {
+    let ref = try monitor(server)
+    let failure = await #expect(throws: CallError.self, sourceLocation: sourceLocation) { try await call() }
+    let exit = try await down(ref)
+    #expect(failure?.reason == exit?.reason, sourceLocation: sourceLocation)
+    #expect(exit.map { "\($0.reason)".contains(text) } == true, sourceLocation: sourceLocation)
+}
+
 /// Waits for the exit message from `pid`.
 func exitMessage(from pid: Pid, within timeout: Timeout = 10_000) async throws -> ExitMessage? {
     try await receive(after: timeout) { (message: ExitMessage) in message.from == pid ? message : nil }
