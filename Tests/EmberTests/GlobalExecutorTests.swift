@@ -7,7 +7,7 @@ import Testing
 struct GlobalExecutorTests {
     /// True if the calling code runs on a thread of the runtime's scheduler.
     static func onScheduler() -> Bool {
-        Worker.withCurrent { $0.scheduler === Runtime.shared.scheduler } ?? false
+        Worker.withCurrent { $0.belongs(to: Runtime.shared.scheduler) } ?? false
     }
 
     @Test("a plain Swift task runs on Ember's scheduler, as processes do")

@@ -43,17 +43,6 @@ extern void *_Nullable swift_task_getCurrent(void) __attribute__((swiftcall));
 
 static inline unsigned long ember_current_task(void) { return (unsigned long)swift_task_getCurrent(); }
 
-/// A task's 64-bit id, which the runtime takes from a counter when it creates
-/// the task: unlike its address, never given to another task (the runtime's
-/// own exported entry point, ABI-stable).
-extern unsigned long long swift_task_getJobTaskId(void *_Nullable job) __attribute__((swiftcall));
-
-/// The running task's id, or 0 outside tasks (ids start at 1).
-static inline unsigned long long ember_current_task_id(void) {
-    void *task = swift_task_getCurrent();
-    return task ? swift_task_getJobTaskId(task) : 0;
-}
-
 static inline void ember_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();

@@ -136,5 +136,9 @@ struct MessageBuffer {
         excludedPrefix = (nil, 0)
     }
 
-    private static let consumed = Envelope(boxing: ())
+    /// What a consumed slot holds: no message. Made where it is stored, not
+    /// kept in a static, whose every read costs a one-time-initialization check.
+    private static var consumed: Envelope {
+        @inline(__always) get { Envelope(boxing: ()) }
+    }
 }

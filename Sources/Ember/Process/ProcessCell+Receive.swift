@@ -9,9 +9,7 @@ struct MailboxSearch {
     var filter: CastFilter
     /// Saved messages already scanned: a wake-up scans only what it brought.
     var scanned = 0
-    /// The receive's timeout, armed at its first wait.
-    var timer: Timer?
-    /// The timer's token (0: no timeout).
+    /// The token of the receive's timeout, armed at its first wait (0: none armed).
     var token: UInt64 = 0
     /// The receive may hand off before it waits (see `Worker.handOff()`).
     /// Not one with a timeout: it must be able to time out on another worker
@@ -74,7 +72,7 @@ extension ProcessCell {
         var search = MailboxSearch(
             filter: CastFilter(wanted: wanted), mayHandOff: Self.mayHandOff(waiting: timeout))
         search.scanned = min(scanned, saved.count)
-        defer { search.timer?.cancel() }
+        defer { if search.token != 0 { disarmTimer(search.token) } }
         while true {
             switch try look(&search, timeout: timeout, match) {
             case .matched: return true
@@ -103,9 +101,9 @@ extension ProcessCell {
         scanned = 0
         let empty = mailboxIsEmpty
         guard budget > 1, handingOff || !empty, isAlive else { return false }
-        var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: handingOff)
         // Most receives take the oldest message, sent as the type they want:
         // that one is tried before the search.
+        var offered = 0
         if !empty, !saved.isEmpty || takeArrivals(), let taken = try offerOldest(wanted, match) {
             if taken {
                 saved.remove(at: 0)
@@ -113,15 +111,17 @@ extension ProcessCell {
                 budget -= 1
                 return true
             }
-            search.scanned = 1
+            offered = 1
         }
+        var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: handingOff)
+        search.scanned = offered
         repeat {
             if try consumeFirst(&search, match) {
                 budget -= 1
                 return true
             }
             // Killed during a hand-off: the receive that follows throws.
-        } while search.mayHandOff && isAlive && Worker.handOff() && noteRunning()
+        } while search.mayHandOff && isAlive && Worker.handOff()
         scanned = search.scanned
         return false
     }
@@ -169,14 +169,12 @@ extension ProcessCell {
             // Had the process been killed during a hand-off, what arrived
             // meanwhile is gone: this throws.
             if !isAlive { throw exitReasonOrKilled() }
-        } while search.mayHandOff && Worker.handOff() && noteRunning()
+        } while search.mayHandOff && Worker.handOff()
         guard let nanoseconds = timeout.nanoseconds else { return .wait(token: 0) }
         if nanoseconds == 0 { return .timedOut }
-        if search.timer == nil {
-            receiveCounter &+= 1
-            search.token = receiveCounter
-            search.timer = Runtime.shared.scheduler.timers.schedule(
-                after: nanoseconds, target: self, token: search.token)
+        if search.token == 0 {
+            search.token = armTimer()
+            Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: search.token)
         }
         return .wait(token: search.token)
     }
@@ -249,14 +247,11 @@ extension ProcessCell {
     }
 
     /// Notes this process as the one running on this worker (see
-    /// `Worker.runningProcess`): after it resumes, or after a job it handed
-    /// off to ran inside its own. Called by the process's task only.
-    /// Returns true, for use in a condition.
-    @discardableResult
-    func noteRunning() -> Bool {
+    /// `Worker.runningCell`), as it starts or resumes: the sends that follow
+    /// find it without a lookup. Called by the process's task only.
+    func noteRunning() {
         // Only this process's task calls this, during its body.
-        Worker.withCurrent { $0.noteRunning(self, task: taskID()) }
-        return true
+        Worker.withCurrent { $0.noteRunning(self, task: taskIdentity()) }
     }
 
     /// Whether a receive waiting at most `timeout`, made by the caller, may

@@ -22,13 +22,6 @@ func taskIdentity() -> UInt {
     UInt(ember_current_task())
 }
 
-/// The current Swift task's id, or 0 outside tasks: never given to another
-/// task, where an address is reused once its task is freed.
-@inline(__always)
-func taskID() -> UInt64 {
-    UInt64(ember_current_task_id())
-}
-
 /// How one task of a process ended.
 enum Turn: Sendable {
     /// The process is finished: it exits `normal`.
@@ -80,7 +73,7 @@ extension MessageHandler {
 ///
 /// Storage rules:
 /// - `lockedState` is shared: any thread may deliver, signal or inspect, under its lock (``withState(_:)``).
-/// - `saved`, `receiveCounter` and `budget` belong to the process's own task:
+/// - `saved` and `budget` belong to the process's own task:
 ///   only code running as this process touches them (a task runs on one thread
 ///   at a time, and suspension points order its accesses).
 @usableFromInline
@@ -94,7 +87,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     ///
     /// On a scheduler thread the worker notes the process running in the
     /// current job, so that it finds itself again without a lookup in the
-    /// runtime's ``TaskOwners`` (see `Worker.runningProcess`).
+    /// runtime's ``TaskOwners`` (see `Worker.runningCell`).
     @usableFromInline
     static var current: ProcessCell? { withCurrent { $0 } }
 
@@ -102,18 +95,18 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// ``current``), lent without a retain; nil outside processes.
     @inline(__always)
     static func withCurrent<Result>(_ body: (ProcessCell) throws -> Result) rethrows -> Result? {
-        let id = taskID()
-        guard id != 0 else { return nil }
-        // A note with this task's id is this task's own: its process is
-        // alive while the task runs (see `Worker.runningProcess`).
-        if let found = Worker.withCurrent({ $0.runningProcess(for: id) }), let found {
+        let task = taskIdentity()
+        guard task != 0 else { return nil }
+        // A note for this task is this task's own, made during the running
+        // job: its process is alive while the task runs (see `Worker.runningCell`).
+        if let found = Worker.withCurrent({ $0.runningProcess(for: task) }), let found {
             return try found._withUnsafeGuaranteedRef(body)
         }
         // Found, the entry is this task's own: its process is alive while
         // the task runs (see `TaskOwners`).
-        guard let found = Runtime.shared.owners.process(of: taskIdentity()) else { return nil }
+        guard let found = Runtime.shared.owners.process(of: task) else { return nil }
         return try found._withUnsafeGuaranteedRef { cell in
-            Worker.withCurrent { $0.noteRunning(cell, task: id) }
+            Worker.withCurrent { $0.noteRunning(cell, task: task) }
             return try body(cell)
         }
     }
@@ -160,7 +153,10 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     let arrivalsMayWait = Atomic<Bool>(false)
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     let savedCount = Atomic<Int>(0)
-    @exclusivity(unchecked) var receiveCounter: UInt64 = 0
+    /// The token of the latest receive timeout (see ``armTimer()``), with
+    /// `disarmed` set once that receive is over. Only the process changes
+    /// it; the timer thread reads it.
+    private let armedTimer = Atomic<UInt64>(ProcessCell.disarmed)
     /// A receive's matcher runs on a saved message, read in place: taking
     /// messages out of `saved` now (``takeAll()``, ``removeMessages(where:)``)
     /// would pull the message from under it.
@@ -236,9 +232,33 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     }
 
     func timerFired(token: UInt64) {
-        let waiter = withState { $0.timerFired(token: token) }
+        // Read under the lock: a receive disarms its timer before its process
+        // waits again, so a waiter found here with the token still armed is
+        // that receive's, never a later one's.
+        let waiter = withState { isTimerPending(token: token) ? $0.timerFired(token: token) : nil }
         waiter?.resume(returning: .timeout)
     }
+
+    func isTimerPending(token: UInt64) -> Bool {
+        armedTimer.load(ordering: .relaxed) == token
+    }
+
+    /// Arms a new receive timeout: returns its token, never 0, which the
+    /// timer thread sees before it sees the timer (the queue's lock orders the two).
+    func armTimer() -> UInt64 {
+        let token = (armedTimer.load(ordering: .relaxed) & ~Self.disarmed) &+ 1
+        armedTimer.store(token, ordering: .relaxed)
+        return token
+    }
+
+    /// The receive whose timeout has `token` is over: its timer, if it fires,
+    /// does nothing, and the queue drops it.
+    func disarmTimer(_ token: UInt64) {
+        armedTimer.store(token | Self.disarmed, ordering: .relaxed)
+    }
+
+    /// Set in ``armedTimer`` once its receive is over.
+    private static let disarmed: UInt64 = 1 << 63
 
     /// Carries out a departure: the process is dead for everyone from here on.
     /// Its task is cancelled, unless it is the task that is ending here.
@@ -255,7 +275,10 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         if !withState({ $0.attach(task, generation: generation) }) { task.cancel() }
     }
 
-    /// Starts a task to handle the messages of a dormant process.
+    /// Starts a task to handle the messages of a dormant process. Kept out
+    /// of ``complete(_:)``: inlined, its task creation made every delivery
+    /// instantiate type metadata first.
+    @inline(never)
     private func wake(_ handler: any MessageHandler, generation: UInt32) {
         ember_set_enqueue_process()  // the new task's job is this process's
         let task = Runtime.shared.scheduler.startWoken { [self] in await self.run(.handler(handler)) }
@@ -302,11 +325,11 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         noteRunning()
     }
 
-    /// After the body: what runs now is not the process any more. A dormant
-    /// process's next task may have started already: forget only our own.
+    /// After the body: what runs now is not the process any more. The
+    /// worker's note is this task's, if any (notes last one job).
     @inline(never)
     private func endOwnership() {
-        Worker.withCurrent { $0.forgetRunning(task: taskID()) }
+        Worker.withCurrent { $0.forgetRunning() }
         Runtime.shared.owners.remove(taskIdentity())
     }
 

@@ -46,7 +46,7 @@ extension Scheduler {
 
     /// Enqueues `job` once `nanoseconds` have passed.
     func enqueue(_ job: UnownedJob, after nanoseconds: UInt64) {
-        _ = timers.schedule(after: nanoseconds, target: DelayedJob(job, on: self), token: 0)
+        timers.schedule(after: nanoseconds, target: DelayedJob(job, on: self), token: 0)
     }
 }
 
@@ -80,4 +80,6 @@ private final class DelayedJob: TimerTarget, @unchecked Sendable {
     func timerFired(token: UInt64) {
         scheduler.enqueue(job)
     }
+
+    func isTimerPending(token: UInt64) -> Bool { true }
 }

@@ -10,56 +10,48 @@ import Darwin
 #endif
 
 /// Something a timer can fire at. The token tells the target which of its
-/// waits the timer belonged to, so a late timer for a finished wait is ignored.
+/// waits the timer belonged to. There is no timer object to cancel: a target
+/// stops caring about a token (a receive that got its message, a cancelled
+/// `sendAfter`), says so in ``isTimerPending(token:)``, and the queue drops
+/// the timer when it next looks at it, unfired.
 protocol TimerTarget: AnyObject, Sendable {
     func timerFired(token: UInt64)
-}
-
-/// A scheduled timeout. Cancelling is O(1): the timer thread drops a
-/// cancelled timer when it next looks at it.
-final class Timer: Sendable {
-    let deadline: UInt64
-    let target: any TimerTarget
-    let token: UInt64
-    fileprivate let cancelled = Atomic<Bool>(false)
-    fileprivate unowned let queue: TimerQueue
-
-    fileprivate init(deadline: UInt64, target: any TimerTarget, token: UInt64, queue: TimerQueue) {
-        self.deadline = deadline
-        self.target = target
-        self.token = token
-        self.queue = queue
-    }
-
-    func cancel() {
-        if !cancelled.exchange(true, ordering: .relaxed) {
-            queue.cancelledCount.add(1, ordering: .relaxed)
-        }
-    }
-
-    fileprivate var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+    /// False once the timer with `token` has nothing left to do. Called by
+    /// the timer thread, at any time: keep it a load.
+    func isTimerPending(token: UInt64) -> Bool
 }
 
 /// The scheduler's clock: timeouts of `receive ... after` are kept by one
 /// thread, rather than a sleeping task per receive.
 ///
-/// Most timers are cancelled long before they are due (a call's 5-second
-/// timeout, cancelled by the reply microseconds later), so scheduling one
-/// costs only an append to an inbox, and the thread is woken only if the new
-/// timer is due before the one it sleeps toward. The thread sorts the inbox
-/// into its heap when it wakes, dropping the timers cancelled meanwhile; it
-/// is woken to do so once the inbox holds ``inboxLimit`` timers, so that a
-/// steady stream of cancelled timers does not pile up.
+/// Most timers are moot long before they are due (a call's 5-second
+/// timeout, made moot by the reply microseconds later), so scheduling one
+/// costs only an append to an inbox, with no allocation, and the thread is
+/// woken only if the new timer is due before the one it sleeps toward. The
+/// thread sorts the inbox into its heap when it wakes, dropping the timers
+/// no longer pending; it is woken to do so once the inbox holds
+/// ``inboxLimit`` timers, so that a steady stream of moot timers does not
+/// pile up.
 final class TimerQueue: @unchecked Sendable {
-    // @unchecked Sendable: `heap` and `sequence` belong to the timer thread,
-    // which alone touches them (`schedule` only appends to `inbox`, behind its
-    // own lock); the pthread objects are allocated once and live as long as
-    // the OS process.
-    private struct Entry: Comparable {
+    // @unchecked Sendable: `heap`, `sequence` and `liveAtLastPurge` belong to
+    // the timer thread, which alone touches them (`schedule` only appends to
+    // `inbox`, behind its own lock); the pthread objects are allocated once
+    // and live as long as the OS process.
+
+    /// A timer: `target` is told at `deadline`, with `token`.
+    private struct Timer {
         let deadline: UInt64
-        let sequence: UInt64
+        let target: any TimerTarget
+        let token: UInt64
+        var isPending: Bool { target.isTimerPending(token: token) }
+    }
+
+    private struct Entry: Comparable {
         let timer: Timer
-        static func < (a: Entry, b: Entry) -> Bool { (a.deadline, a.sequence) < (b.deadline, b.sequence) }
+        let sequence: UInt64
+        static func < (a: Entry, b: Entry) -> Bool {
+            (a.timer.deadline, a.sequence) < (b.timer.deadline, b.sequence)
+        }
         static func == (a: Entry, b: Entry) -> Bool { a.sequence == b.sequence }
     }
 
@@ -77,8 +69,8 @@ final class TimerQueue: @unchecked Sendable {
     var sleepDeadline: UInt64 { sleepingUntil.load(ordering: .relaxed) }
     private var heap = Heap<Entry>()
     private var sequence: UInt64 = 0
-    /// Cancelled timers not yet dropped, in the inbox or the heap.
-    fileprivate let cancelledCount = Atomic<Int>(0)
+    /// The heap's size after it was last rid of timers no longer pending.
+    private var liveAtLastPurge = 0
 
     init() {
         mutex = .allocate(capacity: 1)
@@ -109,10 +101,13 @@ final class TimerQueue: @unchecked Sendable {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
-    func schedule(after nanoseconds: UInt64, target: any TimerTarget, token: UInt64) -> Timer {
+    /// Tells `target` at `nanoseconds` from now, with `token`, unless it has
+    /// stopped caring by then (see ``TimerTarget``). Returns the deadline.
+    @discardableResult
+    func schedule(after nanoseconds: UInt64, target: any TimerTarget, token: UInt64) -> UInt64 {
         let now = Self.now()
         let deadline = nanoseconds > UInt64.max - now ? UInt64.max : now + nanoseconds
-        let timer = Timer(deadline: deadline, target: target, token: token, queue: self)
+        let timer = Timer(deadline: deadline, target: target, token: token)
         let waiting = inbox.withLock { inbox in
             inbox.append(timer)
             return inbox.count
@@ -125,7 +120,7 @@ final class TimerQueue: @unchecked Sendable {
             pthread_cond_signal(condition)
             pthread_mutex_unlock(mutex)
         }
-        return timer
+        return deadline
     }
 
     private func run() {
@@ -134,18 +129,14 @@ final class TimerQueue: @unchecked Sendable {
         while true {
             sortInbox(using: &arrived)
             let now = Self.now()
-            while let first = heap.min, first.deadline <= now {
-                let entry = heap.removeMin()
-                if entry.timer.isCancelled {
-                    cancelledCount.subtract(1, ordering: .relaxed)
-                } else {
-                    due.append(entry.timer)
-                }
+            while let first = heap.min, first.timer.deadline <= now {
+                let timer = heap.removeMin().timer
+                if timer.isPending { due.append(timer) }
             }
             for timer in due { timer.target.timerFired(token: timer.token) }
             due.removeAll(keepingCapacity: true)
-            purgeIfMostlyCancelled()
-            sleep(until: heap.min?.deadline)
+            purgeIfGrown()
+            sleep(until: heap.min?.timer.deadline)
         }
     }
 
@@ -168,32 +159,24 @@ final class TimerQueue: @unchecked Sendable {
         pthread_cond_timedwait(condition, mutex, &until)
     }
 
-    /// Moves the inbox into the heap, dropping cancelled timers. `spare` is an
-    /// empty buffer to leave in the inbox; it comes back empty.
+    /// Moves the inbox into the heap, dropping the timers no longer pending.
+    /// `spare` is an empty buffer to leave in the inbox; it comes back empty.
     private func sortInbox(using spare: inout ContiguousArray<Timer>) {
         inbox.withLock { swap(&$0, &spare) }
-        for timer in spare {
-            if timer.isCancelled {
-                cancelledCount.subtract(1, ordering: .relaxed)
-            } else {
-                sequence &+= 1
-                heap.insert(Entry(deadline: timer.deadline, sequence: sequence, timer: timer))
-            }
+        for timer in spare where timer.isPending {
+            sequence &+= 1
+            heap.insert(Entry(timer: timer, sequence: sequence))
         }
         spare.removeAll(keepingCapacity: true)
     }
 
-    /// Rebuilds the heap without cancelled timers once they are the majority,
-    /// so that receives which keep finishing before their timeout do not grow it.
-    private func purgeIfMostlyCancelled() {
-        let cancelled = cancelledCount.load(ordering: .relaxed)
-        guard heap.count > 1024, cancelled * 2 > heap.count else { return }
-        var removed = 0
-        let live = heap.unordered.filter { entry in
-            if entry.timer.isCancelled { removed += 1; return false }
-            return true
-        }
-        heap = Heap(live)
-        cancelledCount.subtract(removed, ordering: .relaxed)
+    /// Rebuilds the heap without the timers no longer pending once it has
+    /// doubled since that was last done, so that receives which keep
+    /// finishing before their timeout do not grow it: each timer is looked
+    /// at a bounded number of times on average.
+    private func purgeIfGrown() {
+        guard heap.count > Self.inboxLimit, heap.count >= 2 * liveAtLastPurge else { return }
+        heap = Heap(heap.unordered.filter { $0.timer.isPending })
+        liveAtLastPurge = heap.count
     }
 }

@@ -12,7 +12,7 @@ import Darwin
 
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
-    // @unchecked Sendable: `next`, `later`, `nextStreak`, `laterPassed`, `runningTask`, `runningCell`, `rng` and `tick` are touched only
+    // @unchecked Sendable: `next`, `later`, `nextStreak`, `laterPassed`, `jobTask`, `runningCell`, `rng` and `tick` are touched only
     // by this worker's own thread; `jobs` is touched only under `queueLock`; `scheduler` is
     // set once before the thread starts.
 
@@ -25,7 +25,10 @@ final class Worker: @unchecked Sendable {
     static let spinRounds = 64
 
     let index: Int
-    unowned(unsafe) var scheduler: Scheduler!  // set in start(on:), before the thread exists; the scheduler outlives its workers
+    /// Set in start(on:), before the thread exists; the scheduler outlives
+    /// its workers. Unmanaged, and lent with `withScheduler`: reading an
+    /// unowned(unsafe) reference retains and releases it.
+    private var schedulerRef: Unmanaged<Scheduler>?
     // What the hot paths ask of `scheduler`, copied in start(on:): reading
     // an unowned(unsafe) reference retains and releases it.
     private var schedulerIdentity: ObjectIdentifier?
@@ -47,34 +50,37 @@ final class Worker: @unchecked Sendable {
     @exclusivity(unchecked) private var laterPassed = 0
     @exclusivity(unchecked) private var tick: UInt32 = 0
     @exclusivity(unchecked) private var rng: UInt64
-    /// The process that last found itself on this worker (see
-    /// `ProcessCell.withCurrent`), by its task's id. Only a process's own
-    /// task notes itself, while its body runs, and forgets the note when the
-    /// body ends (`forgetRunning`). Task ids are never reused, so a note whose
-    /// id is the running task's was made by that very task, whose body still
-    /// runs: its process is alive (the task keeps it). A note left by a task
-    /// that moved to another worker and ended is never matched again. Not
-    /// retained, as it is read at every send.
-    @exclusivity(unchecked) private var runningTask: UInt64 = 0
+    /// The task of the job this worker runs: the job's address, which is its
+    /// task's for a task's job (an actor's job, which runs the tasks waiting
+    /// on the actor, matches none of them). Set at the start of each job.
+    @exclusivity(unchecked) private var jobTask: UInt = 0
+    /// The process of `jobTask`, noted by that task (see
+    /// `ProcessCell.withCurrent`) so that it finds itself again without a
+    /// lookup in the runtime's ``TaskOwners``. Cleared at the start of each
+    /// job, so a note is always one made during the running job by the job's
+    /// own task: that task runs, so it is alive and keeps its process's cell.
+    /// (A note must not outlive its job: the address of a task that moved
+    /// on and ended may be given to a new task.) Not retained, as it is read
+    /// at every send.
     @exclusivity(unchecked) private var runningCell: Unmanaged<ProcessCell>?
 
-    /// The process whose task has id `task`, if that task made the note.
+    /// The process noted by `task`, if `task` is the running job's.
     @inline(__always)
-    func runningProcess(for task: UInt64) -> Unmanaged<ProcessCell>? {
-        runningTask == task ? runningCell : nil
+    func runningProcess(for task: UInt) -> Unmanaged<ProcessCell>? {
+        task == jobTask ? runningCell : nil
     }
 
-    /// Notes `process` as running here; called by its own task, of id `task`.
+    /// Notes `process` as running here, if `task`, the process's own task,
+    /// is the running job's.
     @inline(__always)
-    func noteRunning(_ process: ProcessCell, task: UInt64) {
-        runningTask = task
-        runningCell = .passUnretained(process)
+    func noteRunning(_ process: ProcessCell, task: UInt) {
+        if task == jobTask { runningCell = .passUnretained(process) }
     }
 
-    /// Forgets the note of the task of id `task`, whose process body is done.
+    /// Forgets the note: the process body of the running job's task is done.
     @inline(__always)
-    func forgetRunning(task: UInt64) {
-        if runningTask == task { (runningTask, runningCell) = (0, nil) }
+    func forgetRunning() {
+        runningCell = nil
     }
 
     init(index: Int) {
@@ -94,7 +100,12 @@ final class Worker: @unchecked Sendable {
     var queuedCount: Int { queued.load(ordering: .relaxed) }
 
     /// Jobs wait in this worker's queue or in the global queue.
-    var hasQueuedWork: Bool { queuedCount > 0 || scheduler.hasGlobalWork }
+    var hasQueuedWork: Bool { queuedCount > 0 || withScheduler { $0.hasGlobalWork } }
+
+    @inline(__always)
+    private func withScheduler<Result>(_ body: (Scheduler) -> Result) -> Result {
+        schedulerRef.unsafelyUnwrapped._withUnsafeGuaranteedRef(body)
+    }
 
     /// A job waits in the next slot. Only meaningful on the worker's own thread.
     var hasNext: Bool { next != nil }
@@ -137,9 +148,13 @@ final class Worker: @unchecked Sendable {
         // periodic look at it does not happen during such a chain.
         if nextStreak >= Self.nextSlotStreakLimit && hasQueuedWork { return false }
         let job = takeNextInStreak()
+        // The job inside is a job of its own: the running one's task and
+        // note come back after it.
+        let (outerTask, outerNote) = (jobTask, runningCell)
         handingOff = true
         runJob(job)
         handingOff = false
+        (jobTask, runningCell) = (outerTask, outerNote)
         return true
     }
 
@@ -148,7 +163,7 @@ final class Worker: @unchecked Sendable {
     func belongs(to scheduler: Scheduler) -> Bool { schedulerIdentity == ObjectIdentifier(scheduler) }
 
     func start(on scheduler: Scheduler) {
-        self.scheduler = scheduler
+        schedulerRef = .passUnretained(scheduler)
         schedulerIdentity = ObjectIdentifier(scheduler)
         runsGlobalExecutorJobs = scheduler.isGlobalExecutor
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -273,7 +288,7 @@ final class Worker: @unchecked Sendable {
 
     private func findWork() -> UnownedJob? {
         tick &+= 1
-        if tick % Self.globalCheckInterval == 0, let job = scheduler.popGlobal() {
+        if tick % Self.globalCheckInterval == 0, let job = withScheduler({ $0.popGlobal() }) {
             return job
         }
         if let job = next {
@@ -301,7 +316,7 @@ final class Worker: @unchecked Sendable {
                 }
             }
         }
-        return popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self)
+        return popLocal() ?? withScheduler { $0.popGlobal() ?? $0.steal(into: self) }
     }
 
     /// Runs `job` as the global executor's, with no task executor in effect
@@ -309,10 +324,11 @@ final class Worker: @unchecked Sendable {
     /// task executor, for the tasks that prefer it.
     @inline(__always)
     private func runJob(_ job: UnownedJob) {
+        (jobTask, runningCell) = (UInt(bitPattern: unsafeBitCast(job, to: UnsafeMutableRawPointer.self)), nil)
         if runsGlobalExecutorJobs {
             ember_run_job_on_generic_executor(unsafeBitCast(job, to: UnsafeMutableRawPointer.self))
         } else {
-            job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
+            job.runSynchronously(on: withScheduler { $0.asUnownedTaskExecutor() })
         }
     }
 
@@ -326,7 +342,7 @@ final class Worker: @unchecked Sendable {
             var found: UnownedJob?
             for _ in 0..<Self.spinRounds {
                 for _ in 0..<32 { ember_cpu_relax() }
-                if let job = popLocal() ?? scheduler.popGlobal() ?? scheduler.steal(into: self) {
+                if let job = popLocal() ?? withScheduler { $0.popGlobal() ?? $0.steal(into: self) } {
                     found = job
                     break
                 }
@@ -335,8 +351,10 @@ final class Worker: @unchecked Sendable {
                 runJob(job)
                 continue
             }
-            scheduler.parker.park { [unowned(unsafe) self] in
-                self.queued.load(ordering: .acquiring) > 0 || self.scheduler.hasStealableWork()
+            withScheduler { scheduler in
+                scheduler.parker.park {
+                    self.queued.load(ordering: .acquiring) > 0 || scheduler.hasStealableWork()
+                }
             }
         }
     }
