@@ -90,11 +90,30 @@ func settledResidentBytes() async -> Int {
 /// Resident bytes after giving free heap memory back to the OS. glibc's
 /// malloc keeps freed blocks in its arenas (one per thread that allocated),
 /// so without `malloc_trim(0)` RSS would stay at its high-water mark and
-/// measure the allocator rather than what the bench still holds.
+/// measure the allocator rather than what the bench still holds. Under
+/// jemalloc (preloaded: see `scripts/bench-vs-beam`), its arenas are purged instead.
 func trimmedResidentBytes() -> Int {
-    _ = mallocTrim?(0)
+    if let jemallocControl {
+        // MALLCTL_ARENAS_ALL (4096): every arena gives its unused dirty pages back.
+        _ = jemallocControl("arena.4096.purge", nil, nil, nil, 0)
+    } else {
+        _ = mallocTrim?(0)
+    }
     return residentBytes()
 }
+
+/// jemalloc's `mallctl`, if jemalloc is the program's allocator.
+private let jemallocControl: (@convention(c) (
+    UnsafePointer<CChar>, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?, UnsafeMutableRawPointer?, Int
+) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallctl") else { return nil }
+    // Unsafe cast: the symbol is jemalloc's `int mallctl(const char *name,
+    // void *oldp, size_t *oldlenp, void *newp, size_t newlen)`, whose C
+    // signature is exactly this function type.
+    return unsafeBitCast(symbol, to: (@convention(c) (
+        UnsafePointer<CChar>, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?, UnsafeMutableRawPointer?, Int
+    ) -> Int32).self)
+}()
 
 /// glibc's `malloc_trim`, looked up at run time: Swift's Glibc module does not
 /// import <malloc.h>. nil where the C library has none (musl, Darwin).
