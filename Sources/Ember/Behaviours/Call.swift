@@ -79,8 +79,6 @@ enum Calls {
         return typed
     }
 
-    private enum Outcome { case reply(any Sendable), down(ExitReason) }
-
     @usableFromInline
     static func callUntyped(_ server: Pid, _ request: any Sendable, timeout: Timeout) async throws -> any Sendable {
         guard let me = ProcessCell.current else {
@@ -101,18 +99,19 @@ enum Calls {
         }
         send(server, CallMessage(from: From(pid: myPid, ref: ref), request: request))
         // Received here rather than through a generic helper: an async call
-        // of its own would cost each call a frame allocation.
-        var outcome: Outcome?
+        // of its own would cost each call a frame allocation. The outcome is
+        // kept in two plain optionals: an optional enum of both would be
+        // tested through its value witnesses at every message.
+        var reply: (any Sendable)?
+        var down: ExitReason?
         let wanted = (any Sendable).self
         let handingOff = ProcessCell.mayHandOff(waiting: timeout)
         var scanned = 0
         if try !me.receiveArrived(accepting: wanted, handingOff: handingOff, scanned: &scanned, {
-            outcome = Self.outcome(of: $0, for: ref)
-            return outcome != nil
+            Self.take($0, for: ref, reply: &reply, down: &down)
         }) {
             _ = try await me.receive(timeout: timeout, accepting: wanted, scanned: scanned) {
-                outcome = Self.outcome(of: $0, for: ref)
-                return outcome != nil
+                Self.take($0, for: ref, reply: &reply, down: &down)
             }
         }
         // From here on a reply or DOWN for this call is dropped; one that came
@@ -121,27 +120,35 @@ enum Calls {
         let ended = me.withState { $0.endCall(ref) }
         if let ended, !ended.downDelivered { serverCell.withState { $0.removeCallMonitor(ref) } }
         let strayDown = ended?.downDelivered == true, strayReply = ended?.replied == true
-        switch outcome {
-        case .reply(let value)?:
+        if let reply {
             if strayDown { me.removeMessages { ($0 as? DownMessage)?.ref == ref } }
-            return value
-        case .down(let reason)?:
-            if strayReply { me.removeMessages { ($0 as? CallReply)?.ref == ref } }
-            throw CallError.exited(reason)
-        case nil:
-            if strayDown || strayReply {
-                me.removeMessages { ($0 as? DownMessage)?.ref == ref || ($0 as? CallReply)?.ref == ref }
-            }
-            throw CallError.timeout
+            return reply
         }
+        if let down {
+            if strayReply { me.removeMessages { ($0 as? CallReply)?.ref == ref } }
+            throw CallError.exited(down)
+        }
+        if strayDown || strayReply {
+            me.removeMessages { ($0 as? DownMessage)?.ref == ref || ($0 as? CallReply)?.ref == ref }
+        }
+        throw CallError.timeout
     }
 
-    /// The reply or the server's DOWN for the call `ref`, nil for any other
-    /// message. The runtime sends both as their own types: compared, never cast.
-    private static func outcome(of envelope: Envelope, for ref: Reference) -> Outcome? {
-        if let reply = envelope.exactly(CallReply.self), reply.ref == ref { return .reply(reply.value) }
-        if let down = envelope.exactly(DownMessage.self), down.ref == ref { return .down(down.reason) }
-        return nil
+    /// Takes the reply or the server's DOWN for the call `ref` into `reply` or
+    /// `down`; false for any other message. The runtime sends both as their
+    /// own types: compared, never cast.
+    private static func take(
+        _ envelope: Envelope, for ref: Reference, reply: inout (any Sendable)?, down: inout ExitReason?
+    ) -> Bool {
+        if let message = envelope.exactly(CallReply.self), message.ref == ref {
+            reply = message.value
+            return true
+        }
+        if let message = envelope.exactly(DownMessage.self), message.ref == ref {
+            down = message.reason
+            return true
+        }
+        return false
     }
 
     /// Calls the process registered as `name`.

@@ -160,7 +160,8 @@ struct CastFilter {
         case anything
     }
 
-    private let wantedType: any Any.Type
+    /// The type receives for which are filtered.
+    let wantedType: any Any.Type
     /// The wanted type's identity.
     let wanted: ObjectIdentifier
     /// How `wanted` can be matched, worked out at the first message of another type.

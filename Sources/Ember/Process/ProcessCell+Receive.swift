@@ -101,13 +101,10 @@ extension ProcessCell {
         scanned = 0
         let empty = mailboxIsEmpty
         guard budget > 1, handingOff || !empty, isAlive else { return false }
-        // Most receives take the oldest message, sent as the type they want:
-        // that one is tried before the search.
+        // The oldest message first, before the search is even set up.
         var offered = 0
-        if !empty, !saved.isEmpty || takeArrivals(), let taken = try offerOldest(wanted, match) {
+        if !empty, !saved.isEmpty || takeArrivals(), let taken = try consumeOldest(wanted, match) {
             if taken {
-                saved.remove(at: 0)
-                savedCount.store(saved.count, ordering: .relaxed)
                 budget -= 1
                 return true
             }
@@ -179,6 +176,19 @@ extension ProcessCell {
         return .wait(token: search.token)
     }
 
+    /// Consumes the oldest saved message if it was sent as exactly `wanted`
+    /// and `match` takes it: true if taken, false if refused, nil if not
+    /// offered (none saved, or of another type).
+    @inline(__always)
+    private func consumeOldest(_ wanted: any Any.Type, _ match: (Envelope) throws -> Bool) throws -> Bool? {
+        guard let taken = try offerOldest(wanted, match) else { return nil }
+        if taken {
+            saved.remove(at: 0)
+            savedCount.store(saved.count, ordering: .relaxed)
+        }
+        return taken
+    }
+
     /// The oldest saved message offered to `match` (see
     /// ``MessageBuffer/oldest(ofType:isAcceptedBy:)``), marked as matching.
     /// Apart from ``firstPosition(_:_:)``, not through one closure-taking
@@ -193,8 +203,16 @@ extension ProcessCell {
     /// Consumes the first message `match` accepts among the saved messages
     /// not yet scanned, then among new arrivals. False if none; `search`
     /// then covers every message looked at.
+    ///
+    /// Most receives take the oldest message, sent as the type they want:
+    /// before any other is scanned, that one is offered on its own, without
+    /// the search.
     func consumeFirst(_ search: inout MailboxSearch, _ match: (Envelope) throws -> Bool) throws -> Bool {
         repeat {
+            if search.scanned == 0, let taken = try consumeOldest(search.filter.wantedType, match) {
+                if taken { return true }
+                search.scanned = 1
+            }
             if search.scanned < saved.count, let found = try firstPosition(&search, match) {
                 saved.remove(at: found)
                 savedCount.store(saved.count, ordering: .relaxed)
