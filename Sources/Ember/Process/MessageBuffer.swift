@@ -95,9 +95,10 @@ struct MessageBuffer {
             }
             return
         }
-        // Dropping the oldest: overwrite it (releasing the message at once)
-        // and move on; shift the array only once half of it is consumed.
-        slots[head] = Self.consumed
+        // Dropping the oldest: overwrite a boxed one (releasing the message
+        // at once) and move on; a plain one holds nothing to release, and is
+        // left as it is. Shift the array only once half of it is consumed.
+        if slots[head].letter != nil { slots[head] = Self.consumed }
         head += 1
         if head >= 32 && head * 2 >= slots.count {
             slots.removeFirst(head)
