@@ -140,12 +140,13 @@ enum Calls {
     private static func take(
         _ envelope: Envelope, for ref: Reference, reply: inout (any Sendable)?, down: inout ExitReason?
     ) -> Bool {
-        if let message = envelope.exactly(CallReply.self), message.ref == ref {
-            reply = message.value
+        if let box = envelope.boxed(CallReply.self) {
+            guard box.value.ref == ref else { return false }
+            reply = box.value.value
             return true
         }
-        if let message = envelope.exactly(DownMessage.self), message.ref == ref {
-            down = message.reason
+        if let box = envelope.boxed(DownMessage.self), box.value.ref == ref {
+            down = box.value.reason
             return true
         }
         return false

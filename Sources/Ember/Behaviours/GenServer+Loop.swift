@@ -57,7 +57,7 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
     // types: compared, never cast.
     @inline(__always)
     private func dispatch(_ envelope: Envelope) async throws {
-        if let call = envelope.exactly(CallMessage.self) {
+        if let call = envelope.boxed(CallMessage.self) {
             try await dispatchCall(call)
         } else if let cast = envelope.exactly(CastMessage.self) {
             try await dispatchCast(cast)
@@ -73,17 +73,19 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         }
     }
 
+    /// The call is read in its box, in place: copying it out would retain
+    /// the caller's pid and copy the request through its value witnesses.
     @inline(__always)
-    private func dispatchCall(_ call: CallMessage) async throws {
-        switch try await server._handleCall(call.request, from: call.from).kind {
+    private func dispatchCall(_ call: Boxed<CallMessage>) async throws {
+        switch try await server._handleCall(call.value.request, from: call.value.from).kind {
         case .reply(let reply, let next):
-            Calls.reply(call.from, reply)
+            Calls.reply(call.value.from, reply)
             if case .none = next { return }
             try await proceed(next)
         case .noReply(let next):
             try await proceed(next)
         case .stop(let reason, let reply):
-            if let reply { Calls.reply(call.from, reply) }
+            if let reply { Calls.reply(call.value.from, reply) }
             try await stop(reason)
         }
     }

@@ -93,6 +93,18 @@ struct Envelope: Sendable {
         guard ObjectIdentifier(Swift.type(of: letter)) == ObjectIdentifier(Boxed<Message>.self) else { return nil }
         return unsafeDowncast(letter as AnyObject, to: Boxed<Message>.self).value
     }
+
+    /// The box of a message sent as exactly `Message` (a boxed one): its
+    /// fields are then read in place, where ``exactly(_:)`` copies the whole
+    /// message out (a retain per reference in it, a value-witness call per
+    /// existential). For the runtime's own messages of several fields.
+    @inlinable
+    func boxed<Message>(_: Message.Type) -> Boxed<Message>? {
+        guard let letter, ObjectIdentifier(Swift.type(of: letter)) == ObjectIdentifier(Boxed<Message>.self) else {
+            return nil
+        }
+        return unsafeDowncast(letter as AnyObject, to: Boxed<Message>.self)
+    }
 }
 
 /// `value` as a `Wanted`: for a value whose dynamic type is exactly `Wanted`,
