@@ -246,7 +246,9 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Arms a new receive timeout: returns its token, never 0, which the
     /// timer thread sees before it sees the timer (the queue's lock orders the two).
     func armTimer() -> UInt64 {
-        let token = (armedTimer.load(ordering: .relaxed) & ~Self.disarmed) &+ 1
+        let last = armedTimer.load(ordering: .relaxed) & ~Self.disarmed
+        // Below `disarmed`, never 0: after 2^63 - 1 receives it starts over at 1.
+        let token = last == Self.disarmed - 1 ? 1 : last + 1
         armedTimer.store(token, ordering: .relaxed)
         return token
     }

@@ -3,7 +3,7 @@ import Synchronization
 /// A message scheduled with ``sendAfter(_:_:milliseconds:)``; cancel it with
 /// ``cancelTimer(_:)``.
 public struct TimerReference: Sendable, Hashable {
-    fileprivate let delivery: DelayedMessage
+    let delivery: DelayedMessage
 
     public static func == (lhs: TimerReference, rhs: TimerReference) -> Bool { lhs.delivery === rhs.delivery }
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(delivery)) }
@@ -25,27 +25,36 @@ public func sendAfter<Message: Sendable>(_ pid: Pid, _ message: Message, millise
 }
 
 /// Cancels a timer made by ``sendAfter(_:_:milliseconds:)``. A message that
-/// was already sent stays in the mailbox.
+/// was already sent stays in the mailbox; one not sent yet never is.
 public func cancelTimer(_ timer: TimerReference) {
-    timer.delivery.cancelled.store(true, ordering: .relaxed)
+    timer.delivery.settle()
 }
 
 /// The target of a `sendAfter` timer.
-private final class DelayedMessage: TimerTarget {
+final class DelayedMessage: TimerTarget {
     let pid: Pid
     let message: any Sendable
-    let cancelled = Atomic<Bool>(false)
+    /// Set once, by whichever comes first: the timer (which then sends) or a cancel.
+    private let settled = Atomic<Bool>(false)
 
     init(pid: Pid, message: any Sendable) {
         self.pid = pid
         self.message = message
     }
 
+    /// True for the first caller only.
+    @discardableResult
+    func settle() -> Bool {
+        !settled.exchange(true, ordering: .acquiringAndReleasing)
+    }
+
     func timerFired(token: UInt64) {
-        pid.cell?.deliver(message)
+        // The queue found the timer pending before it fired; a cancel since
+        // then must still win.
+        if settle() { pid.cell?.deliver(message) }
     }
 
     func isTimerPending(token: UInt64) -> Bool {
-        !cancelled.load(ordering: .relaxed)
+        !settled.load(ordering: .relaxed)
     }
 }

@@ -69,7 +69,7 @@ final class TimerQueue: @unchecked Sendable {
     var sleepDeadline: UInt64 { sleepingUntil.load(ordering: .relaxed) }
     private var heap = Heap<Entry>()
     private var sequence: UInt64 = 0
-    /// The heap's size after it was last rid of timers no longer pending.
+    /// The heap's smallest size since it was last rid of timers no longer pending.
     private var liveAtLastPurge = 0
 
     init() {
@@ -133,6 +133,8 @@ final class TimerQueue: @unchecked Sendable {
                 let timer = heap.removeMin().timer
                 if timer.isPending { due.append(timer) }
             }
+            // The heap shrank: the next purge is due when it doubles from here.
+            liveAtLastPurge = min(liveAtLastPurge, heap.count)
             for timer in due { timer.target.timerFired(token: timer.token) }
             due.removeAll(keepingCapacity: true)
             purgeIfGrown()
@@ -171,9 +173,11 @@ final class TimerQueue: @unchecked Sendable {
     }
 
     /// Rebuilds the heap without the timers no longer pending once it has
-    /// doubled since that was last done, so that receives which keep
-    /// finishing before their timeout do not grow it: each timer is looked
-    /// at a bounded number of times on average.
+    /// doubled from its smallest size since that was last done, so that
+    /// receives which keep finishing before their timeout do not grow it:
+    /// each timer is looked at a bounded number of times on average, and
+    /// moot timers (which keep their targets alive) never outnumber twice
+    /// the pending ones by much.
     private func purgeIfGrown() {
         guard heap.count > Self.inboxLimit, heap.count >= 2 * liveAtLastPurge else { return }
         heap = Heap(heap.unordered.filter { $0.timer.isPending })
