@@ -102,17 +102,18 @@ func trimmedResidentBytes() -> Int {
     return residentBytes()
 }
 
-/// jemalloc's `mallctl`, if jemalloc is the program's allocator.
-private let jemallocControl: (@convention(c) (
+/// jemalloc's `int mallctl(const char *name, void *oldp, size_t *oldlenp,
+/// void *newp, size_t newlen)`.
+private typealias MallocControl = @convention(c) (
     UnsafePointer<CChar>, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?, UnsafeMutableRawPointer?, Int
-) -> Int32)? = {
+) -> Int32
+
+/// jemalloc's `mallctl`, if jemalloc is the program's allocator.
+private let jemallocControl: MallocControl? = {
     guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallctl") else { return nil }
-    // Unsafe cast: the symbol is jemalloc's `int mallctl(const char *name,
-    // void *oldp, size_t *oldlenp, void *newp, size_t newlen)`, whose C
-    // signature is exactly this function type.
-    return unsafeBitCast(symbol, to: (@convention(c) (
-        UnsafePointer<CChar>, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?, UnsafeMutableRawPointer?, Int
-    ) -> Int32).self)
+    // Unsafe cast: the symbol is jemalloc's `mallctl`, whose C signature is
+    // exactly `MallocControl`.
+    return unsafeBitCast(symbol, to: MallocControl.self)
 }()
 
 /// glibc's `malloc_trim`, looked up at run time: Swift's Glibc module does not

@@ -347,7 +347,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         let reason: ExitReason
         var crash: (any Error)?
         switch turn {
-        case .success(.dormant), .success(.finished): reason = .normal
+        case .success: reason = .normal  // finished (a dormant turn returned above)
         case .failure(let exit as ExitReason): reason = exit
         case .failure(let error):
             reason = .error(error)

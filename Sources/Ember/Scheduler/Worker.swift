@@ -13,8 +13,8 @@ import Darwin
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
     // @unchecked Sendable: `next`, `later`, `nextStreak`, `laterPassed`, `jobTask`, `runningCell`, `rng` and `tick` are touched only
-    // by this worker's own thread; `jobs` is touched only under `queueLock`; `scheduler` is
-    // set once before the thread starts.
+    // by this worker's own thread; `jobs` is touched only under `queueLock`; `schedulerRef`
+    // and `runsGlobalExecutorJobs` are set once before the thread starts.
 
     /// How many jobs in a row may run from the `next` slot before it is
     /// demoted to the back of the queue; keeps two processes playing
@@ -29,9 +29,7 @@ final class Worker: @unchecked Sendable {
     /// its workers. Unmanaged, and lent with `withScheduler`: reading an
     /// unowned(unsafe) reference retains and releases it.
     private var schedulerRef: Unmanaged<Scheduler>?
-    // What the hot paths ask of `scheduler`, copied in start(on:): reading
-    // an unowned(unsafe) reference retains and releases it.
-    private var schedulerIdentity: ObjectIdentifier?
+    /// The scheduler's `isGlobalExecutor`, copied in start(on:): read at every job.
     private var runsGlobalExecutorJobs = false
     /// Guards `jobs`, which thieves take from (see `withQueue`).
     private let queueLock = FutexLock()
@@ -160,11 +158,12 @@ final class Worker: @unchecked Sendable {
 
     /// This worker is one of `scheduler`'s.
     @inline(__always)
-    func belongs(to scheduler: Scheduler) -> Bool { schedulerIdentity == ObjectIdentifier(scheduler) }
+    func belongs(to scheduler: Scheduler) -> Bool {
+        schedulerRef?.toOpaque() == Unmanaged.passUnretained(scheduler).toOpaque()
+    }
 
     func start(on scheduler: Scheduler) {
         schedulerRef = .passUnretained(scheduler)
-        schedulerIdentity = ObjectIdentifier(scheduler)
         runsGlobalExecutorJobs = scheduler.isGlobalExecutor
         let context = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
@@ -324,9 +323,10 @@ final class Worker: @unchecked Sendable {
     /// task executor, for the tasks that prefer it.
     @inline(__always)
     private func runJob(_ job: UnownedJob) {
-        (jobTask, runningCell) = (UInt(bitPattern: unsafeBitCast(job, to: UnsafeMutableRawPointer.self)), nil)
+        let address = unsafeBitCast(job, to: UnsafeMutableRawPointer.self)
+        (jobTask, runningCell) = (UInt(bitPattern: address), nil)
         if runsGlobalExecutorJobs {
-            ember_run_job_on_generic_executor(unsafeBitCast(job, to: UnsafeMutableRawPointer.self))
+            ember_run_job_on_generic_executor(address)
         } else {
             job.runSynchronously(on: withScheduler { $0.asUnownedTaskExecutor() })
         }
