@@ -28,6 +28,24 @@ extern __thread int ember_tls_enqueue_process __attribute__((tls_model("initial-
 static inline int ember_take_enqueue_process(void) { int y = ember_tls_enqueue_process; ember_tls_enqueue_process = 0; return y; }
 static inline void ember_set_enqueue_process(void) { ember_tls_enqueue_process = 1; }
 
+/// The process parking on this thread (see ParkingLot.swift), set just
+/// before it hops to the parking executor and taken by that executor's
+/// enqueue, which the hop calls on this same thread: its cell, unretained,
+/// and its receive's timeout token.
+extern __thread void *_Nullable ember_tls_parking __attribute__((tls_model("initial-exec")));
+extern __thread unsigned long long ember_tls_parking_token __attribute__((tls_model("initial-exec")));
+
+static inline void ember_set_parking(void *_Nonnull cell, unsigned long long token) {
+    ember_tls_parking = cell;
+    ember_tls_parking_token = token;
+}
+static inline void *_Nullable ember_take_parking(unsigned long long *_Nonnull token) {
+    void *cell = ember_tls_parking;
+    ember_tls_parking = 0;
+    *token = ember_tls_parking_token;
+    return cell;
+}
+
 /// The exit propagation running on this thread, if any: exits that cascade
 /// through links are queued here instead of recursing (a chain of 100,000
 /// linked processes must not overflow the stack).

@@ -1,3 +1,4 @@
+import CEmberShims
 import Synchronization
 
 // The receiving side of a process's mailbox: selective receive, the
@@ -78,7 +79,7 @@ extension ProcessCell {
             case .matched: return true
             case .timedOut: return false
             case .wait(let token):
-                switch try take(await suspend(token: token), &search, match) {
+                switch try take(await park(token: token), &search, match) {
                 case .matched: return true
                 case .timedOut: return false
                 case .saved: continue
@@ -238,12 +239,12 @@ extension ProcessCell {
     /// Throws the exit reason if the process died while waiting.
     @inline(never)
     func take(
-        _ wake: Wake, _ search: inout MailboxSearch, _ match: (Envelope) throws -> Bool
+        _ wake: consuming Wake, _ search: inout MailboxSearch, _ match: (Envelope) throws -> Bool
     ) throws -> WakeOutcome {
         // Woken, perhaps on another worker: make the sends that follow find
         // this process at once (see `current`).
         noteRunning()
-        switch wake {
+        switch consume wake {
         case .message(let envelope):
             if search.scanned == saved.count && search.filter.mayMatch(envelope.type) {
                 let accepted: Bool
@@ -280,32 +281,39 @@ extension ProcessCell {
         timeout.nanoseconds == nil && isolation == nil
     }
 
-    func suspend(token: UInt64) async -> Wake {
-        // Like every function of this module, this one runs on its caller's
-        // actor (NonisolatedNonsendingByDefault); reading it costs no hop.
-        let isolation = #isolation
-        if let isolation {
-            return await withUnsafeContinuation(isolation: isolation) { self.register($0, token: token) }
-        }
-        // Not isolated to an actor, so the receiver may go on wherever its
-        // task is resumed, which is Ember's scheduler (the task's preferred
-        // executor). The inheriting variant goes straight on there; the
-        // standard one would then hop to the generic executor, asking the
-        // Swift runtime (under a lock) for the task's preferred executor on
-        // every message.
-        return await _unsafeInheritExecutor_withUnsafeContinuation { self.register($0, token: token) }
+    /// Parks the process until a message, the timeout with `token` (0:
+    /// none) or its exit wakes it (see ``ParkingLot``), and says which.
+    func park(token: UInt64) async -> Wake {
+        ember_set_parking(Unmanaged.passUnretained(self).toOpaque(), token)
+        await ParkingLot.shared.park()
+        // Moved out: left in the cell, a message would stay retained there.
+        var woken = Wake.exited
+        swap(&woken, &wake)
+        return woken
     }
 
-    /// Registers the suspended receiver, or resumes it at once if it need not wait.
-    func register(_ continuation: Waiter, token: UInt64) {
-        // The continuation is resumed exactly once: by whoever takes it out
-        // of `state` under the lock, or here if `wait` does not keep it.
-        switch withState({ $0.wait(continuation, token: token) }) {
+    /// Registers the parked process's job as its waiter, or resumes it at
+    /// once if it need not wait. Called by ``ParkingExecutor`` as the
+    /// process's task parks, on its thread.
+    func register(_ job: Waiter, token: UInt64) {
+        // The job is put on the scheduler exactly once: by whoever takes it
+        // out of `state` under the lock, or here if `wait` does not keep it.
+        switch withState({ $0.wait(job, token: token) }) {
         case .waiting: break
-        case .arrived(let messages): continuation.resume(returning: .messages(messages))
-        case .timedOut: continuation.resume(returning: .timeout)
-        case .dead: continuation.resume(returning: .exited)
+        case .arrived(let messages): resume(job, .messages(messages))
+        case .timedOut: resume(job, .timeout)
+        case .dead: resume(job, .exited)
         }
+    }
+
+    /// Resumes the parked process with `job`, its task, for `reason`. The
+    /// caller took the job from the process's state (or is registering
+    /// it): until the job is on the scheduler, nothing else runs as the
+    /// process, so the caller may write its private fields; the
+    /// scheduler's queues publish the writes to the thread that runs it.
+    func resume(_ job: Waiter, _ reason: consuming Wake) {
+        wake = consume reason
+        Scheduler.resume(job)
     }
 
     /// Moves arrived messages behind the ones already set aside. Returns false

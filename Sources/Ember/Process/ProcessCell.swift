@@ -2,7 +2,7 @@ import CEmberShims
 import DequeModule
 import Synchronization
 
-/// Why a suspended receiver was resumed.
+/// Why a parked receiver was resumed (see ``ProcessCell/wake``).
 enum Wake: Sendable {
     /// A message, handed over by its sender.
     case message(Envelope)
@@ -79,7 +79,8 @@ extension MessageHandler {
 @usableFromInline
 final class ProcessCell: @unchecked Sendable, TimerTarget {
     // @unchecked Sendable: see the storage rules above.
-    typealias Waiter = UnsafeContinuation<Wake, Never>
+    /// The job of the process's task, parked (see ``ParkingLot``).
+    typealias Waiter = UnownedJob
 
     /// The process the current task runs as: nil outside processes and in
     /// Swift tasks created inside a process (`async let`, task groups,
@@ -161,6 +162,11 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// messages out of `saved` now (``takeAll()``, ``removeMessages(where:)``)
     /// would pull the message from under it.
     @exclusivity(unchecked) var isMatching = false
+    /// Why the parked process was resumed, and the message handed to it:
+    /// written by its waker, which owns the process's private fields from
+    /// taking the waiter until it puts the job on the scheduler (see
+    /// ``resume(_:_:)``); moved out by the process as it goes on.
+    @exclusivity(unchecked) var wake = Wake.exited
 
     /// Runs `body` on the process's state, under its lock. Keep it short:
     /// senders on every thread take this lock.
@@ -202,12 +208,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         switch consume delivery {
         case .queued: arrivalsMayWait.store(true, ordering: .releasing)
         case .dropped: break
-        case .handed(let waiter, let envelope):
-            // The job this enqueues is this process's (a hand-off may run it).
-            // Cleared after: a receiver resumed before it suspended enqueues nothing.
-            ember_set_enqueue_process()
-            waiter.resume(returning: .message(envelope))
-            ember_take_enqueue_process()
+        case .handed(let waiter, let envelope): resume(waiter, .message(envelope))
         case .wake(let handler, let generation):
             arrivalsMayWait.store(true, ordering: .releasing)
             wake(handler, generation: generation)
@@ -236,7 +237,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         // waits again, so a waiter found here with the token still armed is
         // that receive's, never a later one's.
         let waiter = withState { isTimerPending(token: token) ? $0.timerFired(token: token) : nil }
-        waiter?.resume(returning: .timeout)
+        if let waiter { resume(waiter, .timeout) }
     }
 
     func isTimerPending(token: UInt64) -> Bool {
@@ -267,7 +268,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     private func depart(_ departure: Departure<Waiter>, cancellingTask: Bool = true) {
         alive.store(false, ordering: .releasing)
         Runtime.shared.processDidExit(self, departure)
-        departure.waiter?.resume(returning: .exited)
+        if let waiter = departure.waiter { resume(waiter, .exited) }
         if cancellingTask { departure.task?.cancel() }
     }
 

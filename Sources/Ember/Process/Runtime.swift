@@ -22,7 +22,9 @@ final class Runtime: Sendable {
     let owners = TaskOwners()
 
     private init(schedulers: Int) {
-        scheduler = Scheduler(workerCount: schedulers, asGlobalExecutor: !Scheduler.useGlobalExecutor)
+        scheduler = Scheduler(
+            workerCount: schedulers, asGlobalExecutor: !Scheduler.useGlobalExecutor,
+            hostsProcesses: !Scheduler.useGlobalExecutor)
     }
 
     func makeReference() -> Reference {

@@ -45,9 +45,15 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     /// job reads it.
     @exclusivity(unchecked) private(set) var isGlobalExecutor = false
 
+    /// The scheduler runs the processes (the runtime's, unless they run on
+    /// Swift's default executor): a parked process woken on one of its
+    /// workers goes on there (see ``resume(_:)``).
+    let hostsProcesses: Bool
+
     /// A scheduler of `workerCount` threads; `asGlobalExecutor` installs it
     /// as the program's global executor (the runtime's scheduler, once).
-    init(workerCount: Int, asGlobalExecutor: Bool = false) {
+    init(workerCount: Int, asGlobalExecutor: Bool = false, hostsProcesses: Bool = false) {
+        self.hostsProcesses = hostsProcesses
         let count = max(1, workerCount)
         var workers: [Worker] = []
         workers.reserveCapacity(count)
@@ -65,10 +71,16 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     }
 
     func enqueue(_ job: UnownedJob) {
-        let isProcess = ember_take_enqueue_process() != 0
+        enqueue(job, isProcess: ember_take_enqueue_process() != 0, atBack: ember_take_enqueue_at_back() != 0)
+    }
+
+    /// Enqueues `job`: a process's if `isProcess` (only those may run in a
+    /// hand-off), at the back of this worker's queue if `atBack`, otherwise
+    /// in its run-next slot; in the global queue off this scheduler's workers.
+    func enqueue(_ job: UnownedJob, isProcess: Bool, atBack: Bool) {
         let local = Worker.withCurrent { worker in
             guard worker.belongs(to: self) else { return false }
-            if ember_take_enqueue_at_back() != 0 {
+            if atBack {
                 worker.pushLocal(job)
                 wakeIdleWorker()
             } else if worker.pushNext(job, isProcess: isProcess) {

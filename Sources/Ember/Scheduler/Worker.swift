@@ -13,8 +13,8 @@ import Darwin
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
     // @unchecked Sendable: `next`, `later`, `nextStreak`, `laterPassed`, `jobTask`, `runningCell`, `rng` and `tick` are touched only
-    // by this worker's own thread; `jobs` is touched only under `queueLock`; `schedulerRef`
-    // and `runsGlobalExecutorJobs` are set once before the thread starts.
+    // by this worker's own thread; `jobs` is touched only under `queueLock`; `schedulerRef`,
+    // `runsGlobalExecutorJobs` and `hostsProcesses` are set once before the thread starts.
 
     /// How many jobs in a row may run from the `next` slot before it is
     /// demoted to the back of the queue; keeps two processes playing
@@ -31,6 +31,8 @@ final class Worker: @unchecked Sendable {
     private var schedulerRef: Unmanaged<Scheduler>?
     /// The scheduler's `isGlobalExecutor`, copied in start(on:): read at every job.
     private var runsGlobalExecutorJobs = false
+    /// The scheduler's `hostsProcesses`, copied in start(on:): read at every wake-up.
+    private(set) var hostsProcesses = false
     /// Guards `jobs`, which thieves take from (see `withQueue`).
     private let queueLock = FutexLock()
     @exclusivity(unchecked) private var jobs = Deque<UnownedJob>()
@@ -101,7 +103,7 @@ final class Worker: @unchecked Sendable {
     var hasQueuedWork: Bool { queuedCount > 0 || withScheduler { $0.hasGlobalWork } }
 
     @inline(__always)
-    private func withScheduler<Result>(_ body: (Scheduler) -> Result) -> Result {
+    func withScheduler<Result>(_ body: (Scheduler) -> Result) -> Result {
         schedulerRef.unsafelyUnwrapped._withUnsafeGuaranteedRef(body)
     }
 
@@ -165,6 +167,7 @@ final class Worker: @unchecked Sendable {
     func start(on scheduler: Scheduler) {
         schedulerRef = .passUnretained(scheduler)
         runsGlobalExecutorJobs = scheduler.isGlobalExecutor
+        hostsProcesses = scheduler.hostsProcesses
         let context = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { raw in

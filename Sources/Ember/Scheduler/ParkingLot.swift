@@ -1,0 +1,80 @@
+import CEmberShims
+
+/// Where a process waiting for a message parks its task: not a place a job
+/// ever runs, but an executor that keeps the jobs handed to it.
+///
+/// A receive that must wait hops to this actor's executor. The Swift runtime
+/// then suspends the process's task and hands it, as a job, to
+/// ``ParkingExecutor/enqueue(_:)``, which registers the job as the process's
+/// waiter instead of running it. Whoever wakes the process (a sender, its
+/// timeout, its exit) takes the job out of the process's state and puts it
+/// on Ember's scheduler, which runs it as any other job: the process goes on
+/// where it parked, on no actor, and the hop back costs nothing.
+///
+/// A continuation does the same, at about twice the runtime's work: its
+/// resumption goes through the runtime (the task's status records are
+/// updated under the task's lock) before the job reaches the scheduler,
+/// where a parked job is pushed onto the run queue directly.
+///
+/// The job runs on the generic executor (or Ember's task executor), not on
+/// this one: nothing is isolated to this actor but ``park()``, which does
+/// nothing, so nothing can observe the difference.
+actor ParkingLot {
+    static let shared = ParkingLot()
+
+    /// Stored, and so the lot too: a lot with no stored property would be
+    /// a statically initialized object, whose every use costs a call.
+    private nonisolated let executor = ParkingExecutor()
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor {
+        executor.asUnownedSerialExecutor()
+    }
+
+    /// Called (with `await`) only by ``ProcessCell/park(token:)``: the hop
+    /// to this actor is the suspension. Not inlined, so that the optimizer
+    /// keeps the hop: an empty isolated call would let it drop the hop as
+    /// one that nothing needs.
+    @inline(never)
+    func park() {}
+}
+
+/// The executor of ``ParkingLot``: registers each job handed to it as the
+/// waiter of the process parking on this thread.
+final class ParkingExecutor: SerialExecutor {
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        var token: UInt64 = 0
+        guard let parking = ember_take_parking(&token) else {
+            // No process parks on this thread: a job Ember did not send here
+            // (none is known). Run it where it would have run.
+            Scheduler.resume(job)
+            return
+        }
+        // Set by the parking process, whose task (this job) keeps its cell.
+        Unmanaged<ProcessCell>.fromOpaque(parking)._withUnsafeGuaranteedRef { $0.register(job, token: token) }
+    }
+}
+
+extension Scheduler {
+    /// Puts a parked process's job (see ``ParkingLot``) on the scheduler
+    /// that runs processes: in the run-next slot of this worker, if called
+    /// on one of its workers (a sender waking a receiver).
+    static func resume(_ job: UnownedJob) {
+        if Worker.withCurrent({ $0.resumeProcess(job) }) == true { return }
+        if useGlobalExecutor {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        } else {
+            Runtime.shared.scheduler.enqueue(job, isProcess: true, atBack: false)
+        }
+    }
+}
+
+extension Worker {
+    /// Puts a woken process's job in the run-next slot, if this worker's
+    /// scheduler runs processes: false, with nothing done, if not.
+    func resumeProcess(_ job: UnownedJob) -> Bool {
+        guard hostsProcesses else { return false }
+        if pushNext(job, isProcess: true) { withScheduler { $0.wakeIdleWorker() } }
+        return true
+    }
+}
