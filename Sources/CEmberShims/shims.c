@@ -4,7 +4,8 @@ __thread void *ember_tls_worker = 0;
 __thread int ember_tls_enqueue_at_back = 0;
 __thread int ember_tls_enqueue_process = 0;
 __thread void *ember_tls_propagation = 0;
-__thread void *ember_tls_parking = 0;
+__thread int ember_tls_parking_kind = 0;
+__thread void *ember_tls_parking_cell = 0;
 __thread unsigned long long ember_tls_parking_token = 0;
 
 #if defined(__linux__)

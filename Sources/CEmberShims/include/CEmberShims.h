@@ -28,22 +28,26 @@ extern __thread int ember_tls_enqueue_process __attribute__((tls_model("initial-
 static inline int ember_take_enqueue_process(void) { int y = ember_tls_enqueue_process; ember_tls_enqueue_process = 0; return y; }
 static inline void ember_set_enqueue_process(void) { ember_tls_enqueue_process = 1; }
 
-/// The process parking on this thread (see ParkingLot.swift), set just
-/// before it hops to the parking executor and taken by that executor's
-/// enqueue, which the hop calls on this same thread: its cell, unretained,
-/// and its receive's timeout token.
-extern __thread void *_Nullable ember_tls_parking __attribute__((tls_model("initial-exec")));
+/// What parks on this thread (see ParkingLot.swift), set just before the
+/// process hops to the parking executor and taken by that executor's
+/// enqueue, which the hop calls on this same thread: nothing (0), a receive
+/// (1: its cell, unretained, and its timeout token) or a lingering process (2).
+extern __thread int ember_tls_parking_kind __attribute__((tls_model("initial-exec")));
+extern __thread void *_Nullable ember_tls_parking_cell __attribute__((tls_model("initial-exec")));
 extern __thread unsigned long long ember_tls_parking_token __attribute__((tls_model("initial-exec")));
 
-static inline void ember_set_parking(void *_Nonnull cell, unsigned long long token) {
-    ember_tls_parking = cell;
+static inline void ember_park_receive(void *_Nonnull cell, unsigned long long token) {
+    ember_tls_parking_kind = 1;
+    ember_tls_parking_cell = cell;
     ember_tls_parking_token = token;
 }
-static inline void *_Nullable ember_take_parking(unsigned long long *_Nonnull token) {
-    void *cell = ember_tls_parking;
-    ember_tls_parking = 0;
+static inline void ember_park_lingering(void) { ember_tls_parking_kind = 2; }
+static inline int ember_take_parking(void *_Nullable *_Nonnull cell, unsigned long long *_Nonnull token) {
+    int kind = ember_tls_parking_kind;
+    ember_tls_parking_kind = 0;
+    *cell = ember_tls_parking_cell;
     *token = ember_tls_parking_token;
-    return cell;
+    return kind;
 }
 
 /// The exit propagation running on this thread, if any: exits that cascade

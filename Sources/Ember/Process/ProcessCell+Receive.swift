@@ -284,7 +284,7 @@ extension ProcessCell {
     /// Parks the process until a message, the timeout with `token` (0:
     /// none) or its exit wakes it (see ``ParkingLot``), and says which.
     func park(token: UInt64) async -> Wake {
-        ember_set_parking(Unmanaged.passUnretained(self).toOpaque(), token)
+        ember_park_receive(Unmanaged.passUnretained(self).toOpaque(), token)
         await ParkingLot.shared.park()
         // Moved out: left in the cell, a message would stay retained there.
         var woken = Wake.exited

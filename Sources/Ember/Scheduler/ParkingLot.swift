@@ -43,15 +43,22 @@ actor ParkingLot {
 final class ParkingExecutor: SerialExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
+        var cell: UnsafeMutableRawPointer?
         var token: UInt64 = 0
-        guard let parking = ember_take_parking(&token) else {
-            // No process parks on this thread: a job Ember did not send here
+        switch ember_take_parking(&cell, &token) {
+        case 1:
+            // Set by the parking process, whose task (this job) keeps its cell.
+            Unmanaged<ProcessCell>.fromOpaque(cell.unsafelyUnwrapped)._withUnsafeGuaranteedRef {
+                $0.register(job, token: token)
+            }
+        case 2:
+            // Set only on a worker (see `Scheduler.linger()`).
+            if Worker.withCurrent({ $0.putLater(job) }) == nil { Scheduler.resume(job) }
+        default:
+            // Nothing parks on this thread: a job Ember did not send here
             // (none is known). Run it where it would have run.
             Scheduler.resume(job)
-            return
         }
-        // Set by the parking process, whose task (this job) keeps its cell.
-        Unmanaged<ProcessCell>.fromOpaque(parking)._withUnsafeGuaranteedRef { $0.register(job, token: token) }
     }
 }
 

@@ -191,11 +191,10 @@ extension Scheduler {
     /// The lingering process is not stealable, so a second worker cannot take
     /// it and race the caller. Call it only when ``mayLinger`` is true.
     static func linger() async {
-        await withUnsafeContinuation { process in
-            // A lingering process runs on a worker (see `mayLinger`); were it
-            // not, it goes on at once.
-            if Worker.withCurrent({ $0.putLater(process) }) == nil { process.resume() }
-        }
+        // Parked in the later slot (see ``ParkingLot``); were the process on
+        // no worker (see `mayLinger`), it goes on at once.
+        ember_park_lingering()
+        await ParkingLot.shared.park()
     }
 
     /// Starts a task for a new process. Like the BEAM (and Tokio), a new

@@ -40,11 +40,11 @@ final class Worker: @unchecked Sendable {
     // Exclusivity is not checked dynamically on the fields below: only this
     // worker's thread touches them, and they are read on every job.
     @exclusivity(unchecked) private var next: UnownedJob?
-    /// A lingering process (see Scheduler.linger), suspended: resumed on this
+    /// A lingering process (see Scheduler.linger), parked: run on this
     /// worker once nothing is in the next slot, ahead of the queue only while
     /// the queue is empty; never stolen. A server that just replied waits here
     /// for its caller's next request.
-    @exclusivity(unchecked) private var later: UnsafeContinuation<Void, Never>?
+    @exclusivity(unchecked) private var later: UnownedJob?
     @exclusivity(unchecked) private var nextStreak = 0
     /// Jobs run from the next slot since a process began to linger (see `passLater`).
     @exclusivity(unchecked) private var laterPassed = 0
@@ -219,15 +219,15 @@ final class Worker: @unchecked Sendable {
         laterPassed += 1
         guard laterPassed >= Self.laterPatience else { return }
         later = nil
-        Self.resumeAtBack(lingering)
+        pushAtBack(lingering)
     }
 
     /// Puts a lingering process in the later slot. One already there goes to
     /// the back of the queue. Called on the worker's own thread only, by the
     /// process's task before it suspends: the worker looks at the slot only
     /// after that job has returned.
-    func putLater(_ process: UnsafeContinuation<Void, Never>) {
-        if let previous = later { Self.resumeAtBack(previous) }
+    func putLater(_ process: UnownedJob) {
+        if let previous = later { pushAtBack(previous) }
         later = process
         laterPassed = 0
     }
@@ -235,10 +235,11 @@ final class Worker: @unchecked Sendable {
     /// The later slot is free. Only meaningful on the worker's own thread.
     var laterIsFree: Bool { later == nil }
 
-    /// Resumes a suspended process into the back of this worker's queue.
-    private static func resumeAtBack(_ process: UnsafeContinuation<Void, Never>) {
-        ember_set_enqueue_at_back()
-        process.resume()
+    /// Puts a parked process at the back of this worker's queue, where an
+    /// idle worker may steal it.
+    private func pushAtBack(_ process: UnownedJob) {
+        pushLocal(process)
+        withScheduler { $0.wakeIdleWorker() }
     }
 
     /// Runs `body` on the queue, under its lock.
@@ -306,17 +307,9 @@ final class Worker: @unchecked Sendable {
         if let lingering = later {
             later = nil
             // Queued jobs go first: the lingering process joins them, where it
-            // may be stolen. Otherwise it runs now: resuming it puts it in the
-            // next slot.
-            if queued.load(ordering: .relaxed) > 0 {
-                Self.resumeAtBack(lingering)
-            } else {
-                lingering.resume()
-                if let job = next {
-                    next = nil
-                    return job
-                }
-            }
+            // may be stolen. Otherwise it runs now.
+            guard queued.load(ordering: .relaxed) > 0 else { return lingering }
+            pushAtBack(lingering)
         }
         return popLocal() ?? withScheduler { $0.popGlobal() ?? $0.steal(into: self) }
     }
