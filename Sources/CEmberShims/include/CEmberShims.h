@@ -30,24 +30,34 @@ static inline void ember_set_enqueue_process(void) { ember_tls_enqueue_process =
 
 /// What parks on this thread (see ParkingLot.swift), set just before the
 /// process hops to the parking executor and taken by that executor's
-/// enqueue, which the hop calls on this same thread: nothing (0), a receive
-/// (1: its cell, unretained, and its timeout token) or a lingering process (2).
+/// enqueue, which the hop calls on this same thread.
+typedef enum {
+    ember_parking_none = 0,
+    /// A receive: `ember_tls_parking_cell` is its process's cell,
+    /// unretained, `ember_tls_parking_token` its timeout's token.
+    ember_parking_receive = 1,
+    /// A server lingering in its worker's later slot.
+    ember_parking_lingering = 2,
+    /// A process yielding to the back of its worker's queue.
+    ember_parking_yielding = 3,
+} ember_parking_kind;
+
 extern __thread int ember_tls_parking_kind __attribute__((tls_model("initial-exec")));
 extern __thread void *_Nullable ember_tls_parking_cell __attribute__((tls_model("initial-exec")));
 extern __thread unsigned long long ember_tls_parking_token __attribute__((tls_model("initial-exec")));
 
 static inline void ember_park_receive(void *_Nonnull cell, unsigned long long token) {
-    ember_tls_parking_kind = 1;
+    ember_tls_parking_kind = ember_parking_receive;
     ember_tls_parking_cell = cell;
     ember_tls_parking_token = token;
 }
-static inline void ember_park_lingering(void) { ember_tls_parking_kind = 2; }
-static inline int ember_take_parking(void *_Nullable *_Nonnull cell, unsigned long long *_Nonnull token) {
+static inline void ember_park(ember_parking_kind kind) { ember_tls_parking_kind = kind; }
+static inline ember_parking_kind ember_take_parking(void *_Nullable *_Nonnull cell, unsigned long long *_Nonnull token) {
     int kind = ember_tls_parking_kind;
-    ember_tls_parking_kind = 0;
+    ember_tls_parking_kind = ember_parking_none;
     *cell = ember_tls_parking_cell;
     *token = ember_tls_parking_token;
-    return kind;
+    return (ember_parking_kind)kind;
 }
 
 /// The exit propagation running on this thread, if any: exits that cascade

@@ -93,7 +93,7 @@ extension GenServer {
     public mutating func terminate(_ reason: ExitReason) async {}
 
     @_documentation(visibility: internal)
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func _handleCall(_ request: any Sendable, from: From) async throws -> CallResult<Self> {
         guard let typed = Ember.cast(request, to: Request.self) else { throw GenServerError.unexpectedCall(request) }
         return try await handleCall(typed, from: from)

@@ -46,18 +46,20 @@ final class ParkingExecutor: SerialExecutor {
         var cell: UnsafeMutableRawPointer?
         var token: UInt64 = 0
         switch ember_take_parking(&cell, &token) {
-        case 1:
+        case ember_parking_receive:
             // Set by the parking process, whose task (this job) keeps its cell.
             Unmanaged<ProcessCell>.fromOpaque(cell.unsafelyUnwrapped)._withUnsafeGuaranteedRef {
                 $0.register(job, token: token)
             }
-        case 2:
-            // Set only on a worker (see `Scheduler.linger()`).
+        case ember_parking_lingering:
+            // The task goes on on this worker, whose later slot it waits in.
             if Worker.withCurrent({ $0.putLater(job) }) == nil { Scheduler.resume(job) }
+        case ember_parking_yielding:
+            if Worker.withCurrent({ $0.pushAtBack(job) }) == nil { Scheduler.resume(job) }
         default:
             // Nothing parks on this thread: a job Ember did not send here
-            // (none is known). Run it where it would have run.
-            Scheduler.resume(job)
+            // (none is known). Run it as a plain task's.
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
         }
     }
 }
@@ -76,9 +78,11 @@ extension Scheduler {
     }
 }
 
+// Where a parked process's job goes on the worker it parks or is woken on.
 extension Worker {
-    /// Puts a woken process's job in the run-next slot, if this worker's
-    /// scheduler runs processes: false, with nothing done, if not.
+    /// A woken process: in the run-next slot, if this worker's scheduler
+    /// runs processes; false, with nothing done, if not (the job then goes
+    /// where `Scheduler.resume(_:)` puts it).
     func resumeProcess(_ job: UnownedJob) -> Bool {
         guard hostsProcesses else { return false }
         if pushNext(job, isProcess: true) { withScheduler { $0.wakeIdleWorker() } }

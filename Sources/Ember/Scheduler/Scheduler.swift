@@ -158,8 +158,8 @@ extension Scheduler {
     /// Suspends the calling process and puts it at the back of its worker's run
     /// queue, so that other runnable processes go first.
     static func yield() async {
-        ember_set_enqueue_at_back()
-        await Swift.Task.yield()
+        ember_park(ember_parking_yielding)  // see ``ParkingLot``
+        await ParkingLot.shared.park()
     }
 
     /// Ends the calling process's slice: it goes on after the work waiting
@@ -193,7 +193,7 @@ extension Scheduler {
     static func linger() async {
         // Parked in the later slot (see ``ParkingLot``); were the process on
         // no worker (see `mayLinger`), it goes on at once.
-        ember_park_lingering()
+        ember_park(ember_parking_lingering)
         await ParkingLot.shared.park()
     }
 

@@ -237,7 +237,7 @@ final class Worker: @unchecked Sendable {
 
     /// Puts a parked process at the back of this worker's queue, where an
     /// idle worker may steal it.
-    private func pushAtBack(_ process: UnownedJob) {
+    func pushAtBack(_ process: UnownedJob) {
         pushLocal(process)
         withScheduler { $0.wakeIdleWorker() }
     }
