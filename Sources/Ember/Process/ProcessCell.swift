@@ -131,37 +131,44 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// receive once the budget is spent.
     static let budgetPerSlice: Int32 = 200
 
-    // Stored properties are laid out in declaration order; this one leaves no
-    // padding between them (every process keeps a cell).
+    // Stored properties are laid out in declaration order, in three groups,
+    // so that what senders write and what the process writes never share a
+    // cache line (a receiver draining a mailbox that another core fills
+    // would otherwise lose the line at every message): first what senders
+    // write (beside the object's header, whose reference count they change
+    // too), then read-mostly fields, over 56 bytes, then the process's own.
+    // Within each group the order leaves no padding (every process keeps a cell).
 
-    let id: UInt32
-    let serial: UInt32
-    /// Mirrors `lockedState.isAlive` for lock-free reads.
-    private let alive = Atomic<Bool>(true)
     /// Guards `lockedState` (see ``withState(_:)``).
     private let stateLock = FutexLock()
-    // Exclusivity is not checked dynamically on the process-private fields:
-    // only the process's own task touches them (see the storage rules).
-    @exclusivity(unchecked) var budget = ProcessCell.budgetPerSlice
-    let origin: SpawnOrigin
-    /// What other processes touch: only under `stateLock`, through ``withState(_:)``.
-    @exclusivity(unchecked) private var lockedState = ProcessState<Waiter>()
-    /// Messages the process has taken from `lockedState.incoming` and not yet consumed.
-    @exclusivity(unchecked) var saved = MessageBuffer()
     /// Set after a message is queued in `lockedState.incoming`, cleared by the
     /// process before it takes them: when it is clear, looking for arrivals
     /// can skip the lock. A hint only: waiting always checks under the lock.
     let arrivalsMayWait = Atomic<Bool>(false)
+    /// What other processes touch: only under `stateLock`, through ``withState(_:)``.
+    @exclusivity(unchecked) private var lockedState = ProcessState<Waiter>()
+
+    let id: UInt32
+    let serial: UInt32
+    let origin: SpawnOrigin
+
+    /// Mirrors `lockedState.isAlive` for lock-free reads.
+    private let alive = Atomic<Bool>(true)
+    // Exclusivity is not checked dynamically on the process-private fields:
+    // only the process's own task touches them (see the storage rules).
+    /// A receive's matcher runs on a saved message, read in place: taking
+    /// messages out of `saved` now (``takeAll()``, ``removeMessages(where:)``)
+    /// would pull the message from under it.
+    @exclusivity(unchecked) var isMatching = false
+    @exclusivity(unchecked) var budget = ProcessCell.budgetPerSlice
+    /// Messages the process has taken from `lockedState.incoming` and not yet consumed.
+    @exclusivity(unchecked) var saved = MessageBuffer()
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     let savedCount = Atomic<Int>(0)
     /// The token of the latest receive timeout (see ``armTimer()``), with
     /// `disarmed` set once that receive is over. Only the process changes
     /// it; the timer thread reads it.
     private let armedTimer = Atomic<UInt64>(ProcessCell.disarmed)
-    /// A receive's matcher runs on a saved message, read in place: taking
-    /// messages out of `saved` now (``takeAll()``, ``removeMessages(where:)``)
-    /// would pull the message from under it.
-    @exclusivity(unchecked) var isMatching = false
     /// Why the parked process was resumed, and the message handed to it:
     /// written by its waker, which owns the process's private fields from
     /// taking the waiter until it puts the job on the scheduler (see

@@ -1,24 +1,29 @@
 import CEmberShims
 
-/// Where a process waiting for a message parks its task: not a place a job
-/// ever runs, but an executor that keeps the jobs handed to it.
+/// Where a process that must wait parks its task: not a place a job ever
+/// runs, but an executor that keeps the jobs handed to it.
 ///
-/// A receive that must wait hops to this actor's executor. The Swift runtime
-/// then suspends the process's task and hands it, as a job, to
-/// ``ParkingExecutor/enqueue(_:)``, which registers the job as the process's
-/// waiter instead of running it. Whoever wakes the process (a sender, its
-/// timeout, its exit) takes the job out of the process's state and puts it
-/// on Ember's scheduler, which runs it as any other job: the process goes on
-/// where it parked, on no actor, and the hop back costs nothing.
+/// A process that waits hops to this actor's executor, saying first (in a
+/// thread-local note, `ember_park_receive` or `ember_park`) what it waits
+/// for. The Swift runtime then suspends the task and hands it, as a job, to
+/// ``ParkingExecutor/enqueue(_:)``, on the same thread, which puts it where
+/// the note says instead of running it:
+/// - a receive: registered as the process's waiter. Whoever wakes the
+///   process (a sender, its timeout, its exit) takes the job out of the
+///   process's state and puts it on the run queue (``Scheduler/resume(_:)``);
+/// - a lingering server: in its worker's later slot;
+/// - a yielding process: at the back of its worker's queue.
 ///
-/// A continuation does the same, at about twice the runtime's work: its
+/// A continuation does the same at about twice the runtime's work: its
 /// resumption goes through the runtime (the task's status records are
-/// updated under the task's lock) before the job reaches the scheduler,
-/// where a parked job is pushed onto the run queue directly.
+/// updated under the task's lock) before the job reaches the scheduler, and
+/// its context makes the waiting frame ~180 bytes larger.
 ///
-/// The job runs on the generic executor (or Ember's task executor), not on
-/// this one: nothing is isolated to this actor but ``park()``, which does
-/// nothing, so nothing can observe the difference.
+/// The job then runs on the generic executor (or Ember's task executor), not
+/// on this one: nothing is isolated to this actor but ``park()``, which does
+/// nothing, so nothing can observe the difference, and the hop back to a
+/// waiter on no actor is a check, not a switch. A waiter on an actor hops
+/// back to it, as after any call.
 actor ParkingLot {
     static let shared = ParkingLot()
 
@@ -30,16 +35,16 @@ actor ParkingLot {
         executor.asUnownedSerialExecutor()
     }
 
-    /// Called (with `await`) only by ``ProcessCell/park(token:)``: the hop
-    /// to this actor is the suspension. Not inlined, so that the optimizer
-    /// keeps the hop: an empty isolated call would let it drop the hop as
-    /// one that nothing needs.
+    /// Called (with `await`) right after a parking note: the hop to this
+    /// actor is the suspension. Not inlined, so that the optimizer keeps the
+    /// hop: an empty isolated call would let it drop the hop as one that
+    /// nothing needs.
     @inline(never)
     func park() {}
 }
 
-/// The executor of ``ParkingLot``: registers each job handed to it as the
-/// waiter of the process parking on this thread.
+/// The executor of ``ParkingLot``: puts each job handed to it where the
+/// parking note of its thread says.
 final class ParkingExecutor: SerialExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
