@@ -12,7 +12,7 @@ extern __thread void *_Nullable ember_tls_worker __attribute__((tls_model("initi
 static inline void *_Nullable ember_current_worker(void) { return ember_tls_worker; }
 static inline void ember_set_current_worker(void *_Nullable worker) { ember_tls_worker = worker; }
 
-/// Set just before a process yields or spawns, so that the scheduler puts the
+/// Set just before a process spawns another, so that the scheduler puts the
 /// job it is about to be handed at the back of the run queue instead of in the
 /// "run next" slot (which is for processes woken by a message).
 extern __thread int ember_tls_enqueue_at_back __attribute__((tls_model("initial-exec")));
@@ -20,9 +20,10 @@ extern __thread int ember_tls_enqueue_at_back __attribute__((tls_model("initial-
 static inline int ember_take_enqueue_at_back(void) { int y = ember_tls_enqueue_at_back; ember_tls_enqueue_at_back = 0; return y; }
 static inline void ember_set_enqueue_at_back(void) { ember_tls_enqueue_at_back = 1; }
 
-/// Set around the resumption of a process (a receiver handed a message, a
-/// dormant process woken), so that the scheduler knows the job it is about
-/// to be handed is a process's: only those may run in a hand-off.
+/// Set around the start of a dormant process's new task, so that the
+/// scheduler knows the job it is about to be handed is a process's: only
+/// those may run in a hand-off. (A parked process's job is put on the
+/// scheduler directly, as a process's: see ParkingLot.swift.)
 extern __thread int ember_tls_enqueue_process __attribute__((tls_model("initial-exec")));
 
 static inline int ember_take_enqueue_process(void) { int y = ember_tls_enqueue_process; ember_tls_enqueue_process = 0; return y; }
@@ -52,6 +53,8 @@ static inline void ember_park_receive(void *_Nonnull cell, unsigned long long to
     ember_tls_parking_token = token;
 }
 static inline void ember_park(ember_parking_kind kind) { ember_tls_parking_kind = kind; }
+/// A note was set on this thread and not taken (0 if none is pending).
+static inline int ember_parking_pending(void) { return ember_tls_parking_kind; }
 static inline ember_parking_kind ember_take_parking(void *_Nullable *_Nonnull cell, unsigned long long *_Nonnull token) {
     int kind = ember_tls_parking_kind;
     ember_tls_parking_kind = ember_parking_none;
@@ -91,7 +94,8 @@ void ember_futex_lock_contended(unsigned int *_Nonnull word);
 void ember_futex_wake_one(unsigned int *_Nonnull word);
 
 /// Runs `job` on the generic executor, the way the runtime's own global
-/// executor runs its jobs: with no task executor in effect.
+/// executor runs its jobs: with no task executor in effect but the job's own
+/// preference, if it has one.
 void ember_run_job_on_generic_executor(void *_Nonnull job);
 
 /// Makes Ember's scheduler the global concurrent executor: every job the

@@ -2,8 +2,10 @@ import CEmberShims
 import Synchronization
 
 // The receiving side of a process's mailbox: selective receive, the
-// synchronous look before it suspends, and what wakes it. Only the process's
-// own task calls these (see the storage rules on ``ProcessCell``).
+// synchronous look before it parks, and what wakes it. Only the process's
+// own task calls these, but for `register(_:token:)`, which the parking
+// executor calls as the task parks, and `resume(_:_:)`, which its wakers
+// call (see the storage rules on ``ProcessCell``).
 
 /// Where a receive stands between its suspensions.
 struct MailboxSearch {
@@ -284,8 +286,10 @@ extension ProcessCell {
     /// Parks the process until a message, the timeout with `token` (0:
     /// none) or its exit wakes it (see ``ParkingLot``), and says which.
     func park(token: UInt64) async -> Wake {
+        parkedAwayFromItsExecutor = ParkingLot.currentTaskPrefersAnotherExecutor
         ember_park_receive(Unmanaged.passUnretained(self).toOpaque(), token)
         await ParkingLot.shared.park()
+        assert(ember_parking_pending() == 0, "the hop to the parking lot did not park")
         // Moved out: left in the cell, a message would stay retained there.
         var woken = Wake.exited
         swap(&woken, &wake)
@@ -313,7 +317,7 @@ extension ProcessCell {
     /// scheduler's queues publish the writes to the thread that runs it.
     func resume(_ job: Waiter, _ reason: consuming Wake) {
         wake = consume reason
-        Scheduler.resume(job)
+        if parkedAwayFromItsExecutor { ParkingLot.resumeOnItsExecutor(job) } else { Scheduler.resume(job) }
     }
 
     /// Moves arrived messages behind the ones already set aside. Returns false

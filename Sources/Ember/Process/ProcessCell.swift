@@ -73,9 +73,12 @@ extension MessageHandler {
 ///
 /// Storage rules:
 /// - `lockedState` is shared: any thread may deliver, signal or inspect, under its lock (``withState(_:)``).
-/// - `saved` and `budget` belong to the process's own task:
-///   only code running as this process touches them (a task runs on one thread
-///   at a time, and suspension points order its accesses).
+/// - `saved`, `budget`, `wake` and the other process-private fields belong to
+///   the process's own task: only code running as this process touches them
+///   (a task runs on one thread at a time, and suspension points order its
+///   accesses) — and, while the process is parked, whoever took its parked
+///   job out of `lockedState`, until it puts the job on the scheduler (see
+///   ``resume(_:_:)``).
 @usableFromInline
 final class ProcessCell: @unchecked Sendable, TimerTarget {
     // @unchecked Sendable: see the storage rules above.
@@ -132,12 +135,14 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     static let budgetPerSlice: Int32 = 200
 
     // Stored properties are laid out in declaration order, in three groups,
-    // so that what senders write and what the process writes never share a
-    // cache line (a receiver draining a mailbox that another core fills
-    // would otherwise lose the line at every message): first what senders
-    // write (beside the object's header, whose reference count they change
-    // too), then read-mostly fields, over 56 bytes, then the process's own.
-    // Within each group the order leaves no padding (every process keeps a cell).
+    // so that what senders write and what the running process writes never
+    // share a 64-byte cache line (a receiver draining a mailbox that another
+    // core fills would otherwise lose the line at every message): first what
+    // senders write (beside the object's header, whose reference count they
+    // change too); then read-mostly fields and `wake` (written only while
+    // the process is parked), 97 bytes; then what the process writes as it
+    // runs. Within each group the order leaves no padding (every process
+    // keeps a cell).
 
     /// Guards `lockedState` (see ``withState(_:)``).
     private let stateLock = FutexLock()
@@ -154,8 +159,15 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     /// Mirrors `lockedState.isAlive` for lock-free reads.
     private let alive = Atomic<Bool>(true)
+    /// Why the parked process was resumed, and the message handed to it:
+    /// written by its waker (see the storage rules); moved out by the
+    /// process as it goes on.
+    @exclusivity(unchecked) var wake = Wake.exited
     // Exclusivity is not checked dynamically on the process-private fields:
     // only the process's own task touches them (see the storage rules).
+    /// The process parked with a task executor preference of its own (see
+    /// ``park(token:)``): it is resumed through the parking executor.
+    @exclusivity(unchecked) var parkedAwayFromItsExecutor = false
     /// A receive's matcher runs on a saved message, read in place: taking
     /// messages out of `saved` now (``takeAll()``, ``removeMessages(where:)``)
     /// would pull the message from under it.
@@ -169,11 +181,6 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// `disarmed` set once that receive is over. Only the process changes
     /// it; the timer thread reads it.
     private let armedTimer = Atomic<UInt64>(ProcessCell.disarmed)
-    /// Why the parked process was resumed, and the message handed to it:
-    /// written by its waker, which owns the process's private fields from
-    /// taking the waiter until it puts the job on the scheduler (see
-    /// ``resume(_:_:)``); moved out by the process as it goes on.
-    @exclusivity(unchecked) var wake = Wake.exited
 
     /// Runs `body` on the process's state, under its lock. Keep it short:
     /// senders on every thread take this lock.

@@ -32,7 +32,7 @@ struct Departure<Waiter> {
 }
 
 /// The state of one process that other processes can touch: mailbox arrivals,
-/// the suspended receiver, links, monitors, its name and its life.
+/// the parked receiver, links, monitors, its name and its life.
 ///
 /// A pure state machine: each transition returns what the caller must do
 /// (wake a waiter, notify relations) once the lock around it is released.
@@ -48,7 +48,7 @@ struct ProcessState<Waiter> {
     private(set) var taskGeneration: UInt32 = 0
     /// Messages that arrived since the process last looked.
     private(set) var incoming = ContiguousArray<Envelope>()
-    /// The suspended receiver, if the process is blocked in `receive`.
+    /// The parked receiver, if the process is blocked in `receive`.
     private(set) var waiter: Waiter?
     /// The token of the last receive timeout that fired.
     private(set) var firedTimer: UInt64 = 0

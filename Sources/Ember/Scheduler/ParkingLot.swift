@@ -46,6 +46,8 @@ actor ParkingLot {
 /// The executor of ``ParkingLot``: puts each job handed to it where the
 /// parking note of its thread says.
 final class ParkingExecutor: SerialExecutor {
+    // Called by the runtime as the task parks, with no current task: nothing
+    // here may look the current process up (`ProcessCell.current`).
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         var cell: UnsafeMutableRawPointer?
@@ -64,8 +66,36 @@ final class ParkingExecutor: SerialExecutor {
         default:
             // Nothing parks on this thread: a job Ember did not send here
             // (none is known). Run it as a plain task's.
+            assertionFailure("a job came to the parking lot with no parking note")
             globalConcurrentExecutor.enqueue(ExecutorJob(job))
         }
+    }
+}
+
+extension ParkingLot {
+    /// The current task prefers a task executor other than Ember's own
+    /// scheduler (it runs in `withTaskExecutorPreference`, or the whole task
+    /// was started on one). Such a task is resumed through the parking
+    /// executor (``resumeOnItsExecutor(_:)``); any other may go on wherever
+    /// Ember's scheduler runs it.
+    static var currentTaskPrefersAnotherExecutor: Bool {
+        // A task on one of the workers that run processes prefers no executor
+        // or Ember's (one that prefers another runs on that one's threads):
+        // asking the runtime costs every park ~190 instructions.
+        if Worker.withCurrent({ $0.hostsProcesses }) == true { return false }
+        return withUnsafeCurrentTask { task in
+            guard let preferred = task?.unownedTaskExecutor else { return false }
+            return Scheduler.useGlobalExecutor || preferred != Runtime.shared.scheduler.asUnownedTaskExecutor()
+        }
+    }
+
+    /// Resumes a parked task that prefers another executor: run here, on
+    /// this actor's executor, it goes on only as far as its hop back from
+    /// ``park()``, which then finds it away from its preferred executor and
+    /// moves it there. (Run on the generic executor, as other parked jobs
+    /// are, the runtime would believe it on its preferred executor already.)
+    static func resumeOnItsExecutor(_ job: UnownedJob) {
+        job.runSynchronously(on: shared.unownedExecutor)
     }
 }
 

@@ -25,7 +25,8 @@ import Darwin
 ///   worker's own thread.
 /// - Every job enqueued is run exactly once: it sits in exactly one of a `next`
 ///   slot, a local queue or the global queue until a worker takes it. (A
-///   process suspended in a worker's `later` slot is not a job until resumed.)
+///   process parked in a worker's `later` slot, or as the waiter of its
+///   receive, is a job held there: it is put on a queue, or run, once.)
 /// - A job pushed where another worker could take it (a local queue or the
 ///   global queue) is followed by a wake-up if any worker is parked, so no
 ///   runnable job waits behind a parked worker.
@@ -81,8 +82,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
         let local = Worker.withCurrent { worker in
             guard worker.belongs(to: self) else { return false }
             if atBack {
-                worker.pushLocal(job)
-                wakeIdleWorker()
+                worker.pushAtBack(job)
             } else if worker.pushNext(job, isProcess: isProcess) {
                 // A job was displaced from the next slot into the stealable queue.
                 wakeIdleWorker()
@@ -158,6 +158,8 @@ extension Scheduler {
     /// Suspends the calling process and puts it at the back of its worker's run
     /// queue, so that other runnable processes go first.
     static func yield() async {
+        // A task that prefers another executor yields there.
+        if ParkingLot.currentTaskPrefersAnotherExecutor { return await Swift.Task.yield() }
         ember_park(ember_parking_yielding)  // see ``ParkingLot``
         await ParkingLot.shared.park()
     }

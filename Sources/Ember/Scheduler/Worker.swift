@@ -110,8 +110,8 @@ final class Worker: @unchecked Sendable {
     /// A job waits in the next slot. Only meaningful on the worker's own thread.
     var hasNext: Bool { next != nil }
 
-    /// The job in the next slot is a process's, resumed by a message or
-    /// woken from dormancy (see `ember_set_enqueue_process`): only such a job
+    /// The job in the next slot is a process's, woken from parking (see
+    /// `Worker.resumeProcess`) or from dormancy (see `ember_set_enqueue_process`): only such a job
     /// may run in a hand-off. Any other (an actor's, a plain task's) may run
     /// for long or wait on the very process that would host it.
     @exclusivity(unchecked) private var nextIsProcess = false
@@ -224,8 +224,8 @@ final class Worker: @unchecked Sendable {
 
     /// Puts a lingering process in the later slot. One already there goes to
     /// the back of the queue. Called on the worker's own thread only, by the
-    /// process's task before it suspends: the worker looks at the slot only
-    /// after that job has returned.
+    /// parking executor as the process's task parks: the worker looks at the
+    /// slot only after that job has returned.
     func putLater(_ process: UnownedJob) {
         if let previous = later { pushAtBack(previous) }
         later = process
@@ -315,8 +315,8 @@ final class Worker: @unchecked Sendable {
     }
 
     /// Runs `job` as the global executor's, with no task executor in effect
-    /// (the runtime's tasks have no preference), or as this scheduler's, a
-    /// task executor, for the tasks that prefer it.
+    /// but the job's own preference (processes have none), or as this
+    /// scheduler's, a task executor, for the tasks that prefer it.
     @inline(__always)
     private func runJob(_ job: UnownedJob) {
         let address = unsafeBitCast(job, to: UnsafeMutableRawPointer.self)
