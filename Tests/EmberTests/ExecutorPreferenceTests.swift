@@ -57,6 +57,17 @@ struct ExecutorPreferenceTests {
         #expect(placement == [true, true])
     }
 
+    @Test("yieldNow on the main actor, off Ember's threads, goes on on the main actor")
+    @MainActor
+    func yieldKeepsMainActor() async {
+        // The main actor's jobs never run on Ember's workers.
+        let before = Worker.withCurrent { _ in true } ?? false
+        await yieldNow()
+        MainActor.assertIsolated()
+        let after = Worker.withCurrent { _ in true } ?? false
+        #expect([before, after] == [false, false])
+    }
+
     @Test("yieldNow in a task that prefers another executor goes on on that executor")
     func yieldKeepsPreference() async throws {
         let executor = QueueExecutor()
