@@ -120,7 +120,7 @@ extension Worker {
     /// where `Scheduler.resume(_:)` puts it).
     func resumeProcess(_ job: UnownedJob) -> Bool {
         guard hostsProcesses else { return false }
-        if pushNext(job, isProcess: true) { withScheduler { $0.wakeIdleWorker() } }
+        pushNext(job, isProcess: true)
         return true
     }
 }

@@ -83,9 +83,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
             guard worker.belongs(to: self) else { return false }
             if atBack {
                 worker.pushAtBack(job)
-            } else if worker.pushNext(job, isProcess: isProcess) {
-                // A job was displaced from the next slot into the stealable queue.
-                wakeIdleWorker()
+            } else {
+                worker.pushNext(job, isProcess: isProcess)
             }
             return true
         }

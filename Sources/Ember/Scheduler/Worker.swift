@@ -179,17 +179,16 @@ final class Worker: @unchecked Sendable {
         pthread_detach(thread)
     }
 
-    /// Puts `job` in the next slot. Returns true if that displaced an earlier
-    /// job into the stealable queue.
-    func pushNext(_ job: UnownedJob, isProcess: Bool) -> Bool {
+    /// Puts `job` in the next slot. An earlier job there is displaced into
+    /// the stealable queue, where an idle worker may take it.
+    func pushNext(_ job: UnownedJob, isProcess: Bool) {
         nextIsProcess = isProcess
         guard let previous = next else {
             next = job
-            return false
+            return
         }
         next = job
-        pushLocal(previous)
-        return true
+        pushAtBack(previous)
     }
 
     /// Takes the job in the next slot (there must be one) as one more of
@@ -311,7 +310,13 @@ final class Worker: @unchecked Sendable {
             guard queued.load(ordering: .relaxed) > 0 else { return lingering }
             pushAtBack(lingering)
         }
-        return popLocal() ?? withScheduler { $0.popGlobal() ?? $0.steal(into: self) }
+        return takeQueued()
+    }
+
+    /// A job from this worker's queue, else the global queue, else stolen
+    /// from another worker's.
+    private func takeQueued() -> UnownedJob? {
+        popLocal() ?? withScheduler { $0.popGlobal() ?? $0.steal(into: self) }
     }
 
     /// Runs `job` as the global executor's, with no task executor in effect
@@ -338,7 +343,7 @@ final class Worker: @unchecked Sendable {
             var found: UnownedJob?
             for _ in 0..<Self.spinRounds {
                 for _ in 0..<32 { ember_cpu_relax() }
-                if let job = popLocal() ?? withScheduler { $0.popGlobal() ?? $0.steal(into: self) } {
+                if let job = takeQueued() {
                     found = job
                     break
                 }
