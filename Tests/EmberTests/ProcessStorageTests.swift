@@ -40,10 +40,10 @@ struct ProcessStorageTests {
         #expect(state.stopMonitoring(ref) == nil)
         state.activateAlias(ref)
         state.startMonitoring(Pid(node: 0, id: 100, serial: 0, creation: 0), ref: ref)
-        #expect(state.deliverReply(ref, "reply").isQueued)
+        #expect(state.deliverReply(ref, Envelope(boxing: "reply")).isQueued)
         #expect(state.stopMonitoring(ref) != nil)
         #expect(state.links.isEmpty && state.monitoring.isEmpty && state.monitoredBy.isEmpty && state.name == nil)
-        #expect(state.deliverReply(ref, "late").isDropped)
+        #expect(state.deliverReply(ref, Envelope(boxing: "late")).isDropped)
     }
 
     @Test("a DOWN for a monitor that was removed is dropped, even while others are held")

@@ -97,7 +97,7 @@ enum Calls {
             _ = me.withState { $0.endCall(ref) }
             throw CallError.noproc
         }
-        send(server, CallMessage(from: From(pid: myPid, ref: ref), request: request))
+        ProcessCell.send(CallMessage(from: From(pid: myPid, ref: ref), request: request), to: serverCell)
         // Received here rather than through a generic helper: an async call
         // of its own would cost each call a frame allocation. The outcome is
         // kept in two plain optionals: an optional enum of both would be
@@ -163,7 +163,8 @@ enum Calls {
     /// Answers the call `from`. Does nothing if the caller stopped waiting.
     static func reply(_ from: From, _ value: any Sendable) {
         guard let cell = from.pid.cell else { return }
-        let reply = CallReply(ref: from.ref, value: value)
-        cell.complete(cell.withState { $0.deliverReply(from.ref, reply) })
+        // Boxed here, outside the caller's lock, and moved in.
+        var reply = Optional(Envelope(boxing: CallReply(ref: from.ref, value: value)))
+        cell.complete(cell.withState { $0.deliverReply(from.ref, reply.take().unsafelyUnwrapped) })
     }
 }

@@ -38,7 +38,7 @@ extension GenServer {
 
     /// Sends `request` without waiting; does nothing if the server is gone.
     public static func cast(_ server: Pid, _ request: Cast) {
-        send(server, CastMessage(request: request))
+        ProcessCell.send(CastMessage(request: request), to: server.cell)
     }
 
     /// Casts to the server registered under `name`, if any.

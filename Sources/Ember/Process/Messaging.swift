@@ -11,7 +11,7 @@
 @discardableResult
 public func send<Message: Sendable>(_ pid: Pid, _ message: Message) -> Message {
     // Inlined, so that the message is boxed as its own type (see `Envelope`).
-    if ProcessCell.chargeSendOfCurrent() { pid.cell?.deliver(Envelope(boxing: message)) }
+    ProcessCell.send(copy message, to: pid.cell)
     return message
 }
 
@@ -87,6 +87,16 @@ public func receive<Message, Result>(
 }
 
 extension ProcessCell {
+    /// Sends `message` from the current task to `receiver` (nil: a process
+    /// that is gone), as ``send(_:_:)-(Pid,_)`` does, but consumed: boxed
+    /// without a copy and not handed back. For the runtime's own messages,
+    /// whose every copy costs a retain per reference and a value-witness
+    /// call per existential in them (a call's request, three copies a call).
+    @inlinable
+    static func send<Message: Sendable>(_ message: consuming Message, to receiver: ProcessCell?) {
+        if chargeSendOfCurrent() { receiver?.deliver(Envelope(boxing: message)) }
+    }
+
     /// The typed half of a receive: casts the message to `Message` (the cast
     /// specialised where the receive is inlined) and keeps what `match`
     /// returns. True if it took the message.

@@ -245,7 +245,7 @@ struct ProcessState<Waiter> {
 
     /// Delivers the reply to call `ref`, once, and only while the caller still
     /// waits for it.
-    mutating func deliverReply<Message: Sendable>(_ ref: Reference, _ message: Message) -> Delivery {
+    mutating func deliverReply(_ ref: Reference, _ message: consuming Envelope) -> Delivery {
         if call?.isFor(ref) == true {
             guard call?.replied == false else { return .dropped }
             call?.replied = true
