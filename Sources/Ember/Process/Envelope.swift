@@ -18,7 +18,7 @@ struct Envelope: Sendable {
     /// The bytes of a message kept unboxed (when `letter` is nil).
     @usableFromInline let bits: UInt
     /// The box of any other message.
-    @usableFromInline let letter: (any Letter)?
+    @usableFromInline let letter: Letter?
 
     /// Boxes `message` as its static type `Message`, or keeps it in `bits`
     /// if it is plain and fits. Where `Message` is itself an existential at
@@ -91,7 +91,7 @@ struct Envelope: Sendable {
             return withUnsafeBytes(of: bits) { $0.load(as: Message.self) }
         }
         guard ObjectIdentifier(Swift.type(of: letter)) == ObjectIdentifier(Boxed<Message>.self) else { return nil }
-        return unsafeDowncast(letter as AnyObject, to: Boxed<Message>.self).value
+        return unsafeDowncast(letter, to: Boxed<Message>.self).value
     }
 
     /// The box of a message sent as exactly `Message` (a boxed one): its
@@ -103,7 +103,7 @@ struct Envelope: Sendable {
         guard let letter, ObjectIdentifier(Swift.type(of: letter)) == ObjectIdentifier(Boxed<Message>.self) else {
             return nil
         }
-        return unsafeDowncast(letter as AnyObject, to: Boxed<Message>.self)
+        return unsafeDowncast(letter, to: Boxed<Message>.self)
     }
 }
 
@@ -123,10 +123,20 @@ func cast<Wanted>(_ value: any Sendable, to _: Wanted.Type) -> Wanted? {
     return _openExistential(value, do: reinterpret)
 }
 
-/// The box of a message (see ``Envelope``).
+/// The box of a message (see ``Envelope``): a class rather than a
+/// protocol, so that a reference to one is a word, not an existential of
+/// two (an envelope is 24 bytes, not 32, in every mailbox buffer).
 @usableFromInline
-protocol Letter: AnyObject, Sendable {
-    var message: any Sendable { get }
+class Letter: @unchecked Sendable {
+    // @unchecked Sendable: it has no state; its one subclass, `Boxed`, holds
+    // only a Sendable message, which it never changes.
+
+    /// The message as an existential; every letter is a `Boxed`, which overrides it.
+    @usableFromInline
+    var message: any Sendable { () }
+
+    @inlinable
+    init() {}
 }
 
 /// The box of a message sent as a `Message`.
@@ -143,7 +153,7 @@ final class Boxed<Message>: Letter, @unchecked Sendable {
     }
 
     @usableFromInline
-    var message: any Sendable {
+    override var message: any Sendable {
         // Only created with a Sendable message (see the initializer), and
         // `any Sendable` is laid out as `Any` (Sendable is a marker protocol,
         // with no witness table). The coercion `as Any` keeps the value from
