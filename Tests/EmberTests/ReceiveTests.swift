@@ -276,11 +276,12 @@ struct ProcessStateTests {
     func waitRefused() {
         var state = State()
         _ = state.deliver("a")
-        guard case .arrived(let messages) = state.wait(1, token: 0) else {
+        guard case .arrived(let messages, let more) = state.wait(1, token: 0) else {
             Issue.record("a waiter was kept while messages were waiting")
             return
         }
         #expect(messages.count == 1)
+        #expect(!more)
         #expect(state.incomingCount == 0)
         _ = state.timerFired(token: 9)
         guard case .timedOut = state.wait(1, token: 9) else {

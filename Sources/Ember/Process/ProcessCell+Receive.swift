@@ -304,7 +304,10 @@ extension ProcessCell {
         // out of `state` under the lock, or here if `wait` does not keep it.
         switch withState({ $0.wait(job, token: token) }) {
         case .waiting: break
-        case .arrived(let messages): resume(job, .messages(messages))
+        case .arrived(let messages, let more):
+            // The rest are left for the receive to take in turn.
+            if more { arrivalsMayWait.store(true, ordering: .relaxed) }
+            resume(job, .messages(messages))
         case .timedOut: resume(job, .timeout)
         case .dead: resume(job, .exited)
         }
@@ -320,15 +323,18 @@ extension ProcessCell {
         if parkedAwayFromItsExecutor { ParkingLot.resumeOnItsExecutor(job) } else { Scheduler.resume(job) }
     }
 
-    /// Moves arrived messages behind the ones already set aside. Returns false
-    /// if nothing had arrived.
+    /// Moves arrived messages behind the ones already set aside: the oldest
+    /// segment of them (see ``IncomingQueue``), so that a search goes on
+    /// through a backlog one segment at a time. Returns false if nothing had
+    /// arrived.
     @discardableResult
     func takeArrivals() -> Bool {
         guard arrivalsMayWait.load(ordering: .acquiring) else { return false }
         arrivalsMayWait.store(false, ordering: .relaxed)
         guard saved.isEmpty else {
             guard let arrived = withState({ $0.takeIncoming() }) else { return false }
-            saved.append(contentsOf: arrived)
+            if arrived.more { arrivalsMayWait.store(true, ordering: .relaxed) }
+            saved.append(contentsOf: arrived.messages)
             savedCount.store(saved.count, ordering: .relaxed)
             return true
         }
@@ -339,7 +345,8 @@ extension ProcessCell {
             saved = MessageBuffer(spare)
             return false
         }
-        saved = MessageBuffer(arrived)
+        if arrived.more { arrivalsMayWait.store(true, ordering: .relaxed) }
+        saved = MessageBuffer(arrived.messages)
         savedCount.store(saved.count, ordering: .relaxed)
         return true
     }
@@ -364,7 +371,7 @@ extension ProcessCell {
     /// Throws ``ProcessError/insideMatcher(_:)`` from a receive's matcher.
     func takeAll() throws(ProcessError) -> [any Sendable] {
         guard !isMatching else { throw .insideMatcher("flush") }
-        takeArrivals()
+        while takeArrivals() {}
         defer {
             saved = MessageBuffer()
             savedCount.store(0, ordering: .relaxed)

@@ -47,7 +47,7 @@ struct ProcessState<Waiter> {
     /// Counts the tasks of a process that goes dormant and wakes up.
     private(set) var taskGeneration: UInt32 = 0
     /// Messages that arrived since the process last looked.
-    private(set) var incoming = ContiguousArray<Envelope>()
+    private(set) var incoming = IncomingQueue()
     /// The parked receiver, if the process is blocked in `receive`.
     private(set) var waiter: Waiter?
     /// The token of the last receive timeout that fired.
@@ -120,7 +120,7 @@ struct ProcessState<Waiter> {
         guard isAlive, incoming.isEmpty else { return false }
         // Drop the buffer an empty mailbox may still hold, and the table its
         // callers' monitors used (see removeCallMonitor): idle processes are many.
-        incoming = []
+        incoming.removeAll()
         relations.releaseIfEmpty()
         dormantHandler = handler
         task = nil
@@ -138,17 +138,17 @@ struct ProcessState<Waiter> {
         return true
     }
 
-    /// Takes every message that arrived since the last call, oldest first.
-    mutating func takeIncoming(leaving empty: ContiguousArray<Envelope> = []) -> ContiguousArray<Envelope>? {
-        if incoming.isEmpty { return nil }
-        var taken = empty
-        swap(&taken, &incoming)
-        return taken
+    /// Takes the oldest of the messages that arrived since the last call (a
+    /// segment of them: see ``IncomingQueue``), and whether more remain.
+    mutating func takeIncoming(
+        leaving empty: ContiguousArray<Envelope> = []
+    ) -> (messages: ContiguousArray<Envelope>, more: Bool)? {
+        incoming.takeOldest(leaving: empty)
     }
 
     /// Removes arrived messages that satisfy `predicate` (used by demonitor's flush).
     mutating func removeIncoming(where predicate: (any Sendable) -> Bool) {
-        incoming.removeAll { predicate($0.message) }
+        incoming.removeAll(where: predicate)
     }
 
     var incomingCount: Int { incoming.count }
@@ -156,8 +156,9 @@ struct ProcessState<Waiter> {
     enum WaitOutcome {
         /// The receiver is registered; it will be resumed later.
         case waiting
-        /// Messages had arrived: here they are, nothing was registered.
-        case arrived(ContiguousArray<Envelope>)
+        /// Messages had arrived: here they are (the oldest segment, and
+        /// whether more remain), nothing was registered.
+        case arrived(ContiguousArray<Envelope>, more: Bool)
         /// The receive's timeout already fired.
         case timedOut
         /// The process is dead.
@@ -168,7 +169,7 @@ struct ProcessState<Waiter> {
     /// arrived, the timeout with `token` already fired, or the process is dead.
     mutating func wait(_ waiter: Waiter, token: UInt64) -> WaitOutcome {
         guard isAlive else { return .dead }
-        if let arrived = takeIncoming() { return .arrived(arrived) }
+        if let arrived = takeIncoming() { return .arrived(arrived.messages, more: arrived.more) }
         if token != 0 && firedTimer == token { return .timedOut }
         self.waiter = waiter
         return .waiting
@@ -229,7 +230,7 @@ struct ProcessState<Waiter> {
         task = nil
         call = nil
         dormantHandler = nil
-        incoming = []
+        incoming.removeAll()
         return departure
     }
 
