@@ -378,11 +378,14 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Handles messages with `handler` until none is waiting, then leaves the
     /// process dormant: alive, with no Swift task, until a message arrives.
     ///
-    /// A server that has just handled a message lingers first: it lets the
-    /// process it woke (its caller, typically) run on this worker, and looks
-    /// again before going dormant. A caller making call after call so finds
-    /// its server still running, and no call pays for a new task. Lingering
-    /// is a single turn of the worker, so an idle server still holds no task.
+    /// A server that has just handled a message lets the process it woke
+    /// (its caller, typically) run on this worker before it looks again and
+    /// goes dormant: in its place, by a hand-off, if it can (the caller sends
+    /// its next request and parks, and the server finds it without having
+    /// suspended), else by lingering a turn. A caller making call after call
+    /// so finds its server still running, and no call pays for a new task.
+    /// Either is a single job of the worker's, so an idle server still holds
+    /// no task.
     @inline(__always)
     func serve<Handler: MessageHandler>(_ handler: Handler) async throws -> Turn {
         var mayLinger = false
@@ -391,6 +394,11 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
                 try await handler.handle(envelope)
                 mayLinger = true
                 if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
+            } else if mayLinger && Worker.handOff() {
+                // Waiting with no timeout, it ran the process it answered in
+                // its place (see `Worker.handOff()`); that one has suspended,
+                // perhaps after sending the next request: look again.
+                mayLinger = false
             } else if mayLinger && Scheduler.mayLinger {
                 mayLinger = false
                 await Scheduler.linger()
