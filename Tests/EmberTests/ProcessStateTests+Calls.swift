@@ -21,6 +21,20 @@ extension ProcessStateTests {
         #expect(state.incomingCount == 1)
     }
 
+    @Test("a server takes a call's monitor and request at once; a dead one takes neither, a dead caller's request is dropped")
+    func acceptCall() {
+        var state = State()
+        let (live, dead) = (Reference(value: 11), Reference(value: 12))
+        let taken = state.acceptCall(Envelope(boxing: "request"), ref: live, from: peer, callerAlive: true)
+        let fromDead = state.acceptCall(Envelope(boxing: "late"), ref: dead, from: peer, callerAlive: false)
+        #expect(taken?.isQueued == true && fromDead?.isDropped == true)
+        #expect(state.incomingCount == 1)
+        #expect(state.monitoredBy[live] == peer && state.monitoredBy[dead] == peer)
+        _ = state.exit("gone")
+        let afterExit = state.acceptCall(Envelope(boxing: "request"), ref: Reference(value: 13), from: peer, callerAlive: true)
+        #expect(afterExit == nil)
+    }
+
     @Test("a call's DOWN is delivered once and noted; after the call it is dropped")
     func callDownOnce() {
         var state = State()

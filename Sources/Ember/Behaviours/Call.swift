@@ -93,11 +93,16 @@ enum Calls {
             throw me.withState { $0.exitReason } ?? .killed
         }
         let myPid = me.pid
-        guard serverCell.withState({ $0.addMonitor(ref, by: myPid) }) else {
+        // Boxed outside the server's lock; monitored and queued under it at once.
+        var message = Optional(Envelope(boxing: CallMessage(from: From(pid: myPid, ref: ref), request: request)))
+        guard let delivery = serverCell.withState({
+            $0.acceptCall(message.take().unsafelyUnwrapped, ref: ref, from: myPid, callerAlive: me.isAlive)
+        }) else {
             _ = me.withState { $0.endCall(ref) }
             throw CallError.noproc
         }
-        ProcessCell.send(CallMessage(from: From(pid: myPid, ref: ref), request: request), to: serverCell)
+        me.chargeSend()
+        serverCell.complete(delivery)
         // Received here rather than through a generic helper: an async call
         // of its own would cost each call a frame allocation. The outcome is
         // kept in two plain optionals: an optional enum of both would be

@@ -296,6 +296,18 @@ struct ProcessState<Waiter> {
         relations.changeExisting { $0.removeMonitor(ref) }
     }
 
+    /// Takes a call: monitors the process for the caller (with the call's
+    /// reference `ref`) and delivers the request, under one lock. Nil, with
+    /// neither done, if the process is dead. A caller no longer alive (killed
+    /// as it called) gets its monitor but sends nothing: what a dead process
+    /// sends goes nowhere.
+    mutating func acceptCall(
+        _ request: consuming Envelope, ref: Reference, from caller: Pid, callerAlive: Bool
+    ) -> Delivery? {
+        guard addMonitor(ref, by: caller) else { return nil }
+        return callerAlive ? deliver(request) : .dropped
+    }
+
     /// Removes the monitor of a call that has ended. An active server keeps
     /// the table's storage for the next call, so a server called again and
     /// again allocates nothing; a dormant one lets it go, as it does when it
