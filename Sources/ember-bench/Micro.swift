@@ -47,7 +47,7 @@ import Synchronization
                     slot = c
                     return false
                 }
-                if again { _ = pending.withLock { $0 -= 1 }; c.resume() }
+                if again { pending.withLock { $0 -= 1 }; c.resume() }
             }
         }
         func signal() {

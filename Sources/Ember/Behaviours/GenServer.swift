@@ -27,7 +27,11 @@
 /// Calls wait for a reply (default timeout 5 seconds); casts and other
 /// messages do not. An idle server holds no Swift task: its handlers run
 /// only while its mailbox has work.
-public protocol GenServer {
+///
+/// The handlers run in the server's own process, so a server type is not
+/// isolated to a global actor such as the main actor: its metatype is
+/// `SendableMetatype`, and the runtime starts and stops it from other tasks.
+public protocol GenServer: SendableMetatype {
     /// What ``initialize(_:)`` receives from `start`/`startLink`.
     associatedtype Argument: Sendable = Void
     /// Synchronous requests (``call(_:_:timeout:)-(Pid,_,_)``).
