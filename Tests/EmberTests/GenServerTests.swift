@@ -20,6 +20,8 @@ struct Probe: GenServer {
         case pending
         case stop(ExitReason)
         case slow(Int)
+        /// Replies, asking for a timeout of this many milliseconds.
+        case timed(Int)
         case crash
     }
 
@@ -59,6 +61,7 @@ struct Probe: GenServer {
         case .pending: return .reply(pending == nil ? 0 : 1)
         case .stop(let reason): return .stop(reason, reply: value)
         case .slow(let ms): _ = try await receive(Never.self, after: .milliseconds(ms)); return .reply(value)
+        case .timed(let ms): return .reply(value, timeout: ms)
         case .crash: throw RuntimeError("crash in call")
         }
     }

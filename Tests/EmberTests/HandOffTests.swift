@@ -154,4 +154,27 @@ struct HandOffTests {
         // Not every time (the streak limit, the other caller), but some of 400.
         #expect(count.handOffs.withLock { $0 } > 0)
     }
+
+    @Test("a server waiting with a timeout of its own does not run its caller in its place: it waits dormant, and its timeout fires")
+    func timedServerDoesNotHandOff() async throws {
+        let (statuses, fired) = try await withProcess { () -> ([Pid.Status?], Int) in
+            let server = try await Probe.start(.init(observer: try Pid.current))
+            defer { server.exit(.kill) }
+            var statuses: [Pid.Status?] = []
+            var fired = 0
+            for _ in 0..<3 {
+                _ = try await Probe.call(server, .timed(2_000))  // replies, then waits 2 s
+                // Run in its place, the caller would find the server running
+                // beneath it (and its timeout could not fire until the caller
+                // suspends); gone dormant, it is waiting.
+                statuses.append(server.info()?.status)
+                Probe.cast(server, 0)  // disarms the timeout
+            }
+            _ = try await Probe.call(server, .timed(20))
+            if try await receive(Probe.Event.self, after: 10_000) == .timeout { fired += 1 }
+            return (statuses, fired)
+        }
+        #expect(statuses == [.waiting, .waiting, .waiting])
+        #expect(fired == 1)
+    }
 }

@@ -96,4 +96,14 @@ struct IncomingQueueTests {
         #expect(rest == Array(0..<(total - 5)))
         #expect(flushed == 5)
     }
+
+    @Test("taking everything at once gives every segment's messages in order and leaves the queue empty")
+    func takeAllAtOnce() {
+        var queue = Self.queue(of: 2 * Self.capacity + 7)
+        #expect(Self.values(queue.takeAll()) == Array(0..<(2 * Self.capacity + 7)))
+        #expect(queue.isEmpty && queue.count == 0)
+        queue.append(Envelope(boxing: 9))
+        #expect(Self.values(queue.takeAll()) == [9])
+        #expect(queue.takeAll().isEmpty)
+    }
 }

@@ -21,7 +21,7 @@ extension ProcessStateTests {
         #expect(state.incomingCount == 1)
     }
 
-    @Test("a server takes a call's monitor and request at once; a dead one takes neither, a dead caller's request is dropped")
+    @Test("a server takes a call's monitor and request at once; a dead server or a dead caller leaves neither")
     func acceptCall() {
         var state = State()
         let (live, dead) = (Reference(value: 11), Reference(value: 12))
@@ -29,7 +29,7 @@ extension ProcessStateTests {
         let fromDead = state.acceptCall(Envelope(boxing: "late"), ref: dead, from: peer, callerAlive: false)
         #expect(taken?.isQueued == true && fromDead?.isDropped == true)
         #expect(state.incomingCount == 1)
-        #expect(state.monitoredBy[live] == peer && state.monitoredBy[dead] == peer)
+        #expect(state.monitoredBy[live] == peer && state.monitoredBy[dead] == nil)
         _ = state.exit("gone")
         let afterExit = state.acceptCall(Envelope(boxing: "request"), ref: Reference(value: 13), from: peer, callerAlive: true)
         #expect(afterExit == nil)

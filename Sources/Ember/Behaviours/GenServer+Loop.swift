@@ -27,6 +27,9 @@ final class GenServerLoop<Server: GenServer>: MessageHandler, @unchecked Sendabl
         try await process.serve(self)
     }
 
+    /// A `.timeout` is armed: no message came since the handler asked for it.
+    var waitsWithTimeout: Bool { timer != nil }
+
     // Inlined into `serve(in:)`, as `dispatch` and `dispatchCall` are into
     // it: each async call of its own would cost every message a frame
     // allocation.

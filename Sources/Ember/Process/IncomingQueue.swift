@@ -51,6 +51,21 @@ struct IncomingQueue {
         return (taken, false)
     }
 
+    /// Takes every message, oldest first, in one array: for a flush, which
+    /// takes what is there now and no more.
+    mutating func takeAll() -> ContiguousArray<Envelope> {
+        guard !filled.isEmpty else {
+            defer { newest = [] }
+            return newest
+        }
+        var all = ContiguousArray<Envelope>()
+        all.reserveCapacity(count)
+        for segment in filled { all.append(contentsOf: segment) }
+        all.append(contentsOf: newest)
+        removeAll()
+        return all
+    }
+
     /// Removes the messages that satisfy `predicate`, in every segment.
     mutating func removeAll(where predicate: (any Sendable) -> Bool) {
         for index in filled.indices { filled[index].removeAll { predicate($0.message) } }

@@ -371,7 +371,10 @@ extension ProcessCell {
     /// Throws ``ProcessError/insideMatcher(_:)`` from a receive's matcher.
     func takeAll() throws(ProcessError) -> [any Sendable] {
         guard !isMatching else { throw .insideMatcher("flush") }
-        while takeArrivals() {}
+        // What has arrived by now, all segments at once: a flush under a
+        // flood of messages still ends.
+        arrivalsMayWait.store(false, ordering: .relaxed)
+        saved.append(contentsOf: withState { $0.takeAllIncoming() })
         defer {
             saved = MessageBuffer()
             savedCount.store(0, ordering: .relaxed)

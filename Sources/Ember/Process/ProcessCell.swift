@@ -60,12 +60,20 @@ protocol MessageHandler: AnyObject, Sendable {
     /// handler's own type, so each message is handed over by a direct call
     /// rather than through the protocol (which costs an executor check on return).
     func serve(in process: ProcessCell) async throws -> Turn
+
+    /// The handler waits for its next message with a timeout of its own (a
+    /// GenServer's `.timeout`): the process then neither hands off nor
+    /// lingers when its mailbox is empty, but goes dormant, so that the
+    /// timeout wakes it on any worker, on time.
+    var waitsWithTimeout: Bool { get }
 }
 
 extension MessageHandler {
     func serve(in process: ProcessCell) async throws -> Turn {
         try await process.serve(self)
     }
+
+    var waitsWithTimeout: Bool { false }
 }
 
 /// The runtime's side of one process: its state machine behind a lock, and
@@ -385,7 +393,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// suspended), else by lingering a turn. A caller making call after call
     /// so finds its server still running, and no call pays for a new task.
     /// Either is a single job of the worker's, so an idle server still holds
-    /// no task.
+    /// no task. A server waiting with a timeout of its own does neither (see
+    /// ``MessageHandler/waitsWithTimeout``).
     @inline(__always)
     func serve<Handler: MessageHandler>(_ handler: Handler) async throws -> Turn {
         var mayLinger = false
@@ -394,6 +403,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
                 try await handler.handle(envelope)
                 mayLinger = true
                 if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
+            } else if mayLinger && handler.waitsWithTimeout {
+                mayLinger = false
             } else if mayLinger && Worker.handOff() {
                 // Waiting with no timeout, it ran the process it answered in
                 // its place (see `Worker.handOff()`); that one has suspended,

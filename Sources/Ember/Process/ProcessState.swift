@@ -146,6 +146,11 @@ struct ProcessState<Waiter> {
         incoming.takeOldest(leaving: empty)
     }
 
+    /// Takes every arrived message, oldest first (for a flush).
+    mutating func takeAllIncoming() -> ContiguousArray<Envelope> {
+        incoming.takeAll()
+    }
+
     /// Removes arrived messages that satisfy `predicate` (used by demonitor's flush).
     mutating func removeIncoming(where predicate: (any Sendable) -> Bool) {
         incoming.removeAll(where: predicate)
@@ -299,13 +304,15 @@ struct ProcessState<Waiter> {
     /// Takes a call: monitors the process for the caller (with the call's
     /// reference `ref`) and delivers the request, under one lock. Nil, with
     /// neither done, if the process is dead. A caller no longer alive (killed
-    /// as it called) gets its monitor but sends nothing: what a dead process
-    /// sends goes nowhere.
+    /// as it called) gets neither: what a dead process sends goes nowhere,
+    /// and its exit, already under way, would not remove a monitor added now.
     mutating func acceptCall(
         _ request: consuming Envelope, ref: Reference, from caller: Pid, callerAlive: Bool
     ) -> Delivery? {
-        guard addMonitor(ref, by: caller) else { return nil }
-        return callerAlive ? deliver(request) : .dropped
+        guard isAlive else { return nil }
+        guard callerAlive else { return .dropped }
+        _ = addMonitor(ref, by: caller)
+        return deliver(request)
     }
 
     /// Removes the monitor of a call that has ended. An active server keeps
