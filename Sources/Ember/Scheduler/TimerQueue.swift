@@ -35,8 +35,9 @@ protocol TimerTarget: AnyObject, Sendable {
 final class TimerQueue: @unchecked Sendable {
     // @unchecked Sendable: `heap`, `sequence` and `liveAtLastPurge` belong to
     // the timer thread, which alone touches them (`schedule` only appends to
-    // `inbox`, behind its own lock); the pthread objects are allocated once
-    // and live as long as the OS process.
+    // `inboxTimers`, which is touched only under `inboxLock`, through
+    // `withInbox`); the pthread objects are allocated once and live as long
+    // as the OS process.
 
     /// A timer: `target` is told at `deadline`, with `token`.
     private struct Timer {
@@ -60,8 +61,20 @@ final class TimerQueue: @unchecked Sendable {
 
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
-    /// Timers scheduled since the thread last looked, in the order scheduled.
-    private let inbox = Mutex(ContiguousArray<Timer>())
+    /// Guards `inboxTimers`.
+    private let inboxLock = FutexLock()
+    /// Timers scheduled since the thread last looked, in the order
+    /// scheduled. Guarded by `inboxLock` (a `FutexLock`, not a `Mutex`: see
+    /// CONTRIBUTING), so exclusivity is not checked dynamically.
+    @exclusivity(unchecked) private var inboxTimers = ContiguousArray<Timer>()
+
+    @inline(__always)
+    private func withInbox<Result>(_ body: (inout ContiguousArray<Timer>) -> Result) -> Result {
+        inboxLock.lock()
+        defer { inboxLock.unlock() }
+        return body(&inboxTimers)
+    }
+
     /// The deadline the thread last went to sleep toward (`UInt64.max`: none):
     /// a new timer due earlier wakes it.
     private let sleepingUntil = Atomic<UInt64>(UInt64.max)
@@ -108,7 +121,7 @@ final class TimerQueue: @unchecked Sendable {
         let now = Self.now()
         let deadline = nanoseconds > UInt64.max - now ? UInt64.max : now + nanoseconds
         let timer = Timer(deadline: deadline, target: target, token: token)
-        let waiting = inbox.withLock { inbox in
+        let waiting = withInbox { inbox in
             inbox.append(timer)
             return inbox.count
         }
@@ -152,7 +165,7 @@ final class TimerQueue: @unchecked Sendable {
         // A timer this check misses was appended after it, so its `schedule`
         // sees the deadline stored above and, if it is due earlier, signals,
         // under the mutex: not before this thread waits.
-        guard inbox.withLock({ $0.isEmpty }) else { return }
+        guard withInbox({ $0.isEmpty }) else { return }
         guard let deadline else {
             pthread_cond_wait(condition, mutex)
             return
@@ -164,7 +177,7 @@ final class TimerQueue: @unchecked Sendable {
     /// Moves the inbox into the heap, dropping the timers no longer pending.
     /// `spare` is an empty buffer to leave in the inbox; it comes back empty.
     private func sortInbox(using spare: inout ContiguousArray<Timer>) {
-        inbox.withLock { swap(&$0, &spare) }
+        withInbox { swap(&$0, &spare) }
         for timer in spare where timer.isPending {
             sequence &+= 1
             heap.insert(Entry(timer: timer, sequence: sequence))
