@@ -403,16 +403,13 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
                 try await handler.handle(envelope)
                 mayLinger = true
                 if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
-            } else if mayLinger && handler.waitsWithTimeout {
+            } else if mayLinger {
+                // Let the process it answered run on this worker, then look
+                // again: in its place (see `Worker.handOff()`: that one has
+                // suspended, perhaps after sending the next request), or by
+                // lingering a turn; neither with a timeout of its own armed.
                 mayLinger = false
-            } else if mayLinger && Worker.handOff() {
-                // Waiting with no timeout, it ran the process it answered in
-                // its place (see `Worker.handOff()`); that one has suspended,
-                // perhaps after sending the next request: look again.
-                mayLinger = false
-            } else if mayLinger && Scheduler.mayLinger {
-                mayLinger = false
-                await Scheduler.linger()
+                if !handler.waitsWithTimeout && !Worker.handOff() && Scheduler.mayLinger { await Scheduler.linger() }
             } else {
                 saved = MessageBuffer()  // empty: release its buffer while dormant
                 if withState({ $0.becomeDormant(handler) }) { return .dormant }
