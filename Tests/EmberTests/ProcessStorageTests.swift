@@ -19,6 +19,8 @@ struct ProcessStorageTests {
         #expect(MemoryLayout<ProcessState<ProcessCell.Waiter>>.size <= 112)
         #expect(MemoryLayout<SpawnOrigin>.size <= 48)
         #expect(MemoryLayout<MessageBuffer>.size <= 24)
+        // The search of a receive that waits, kept in its cell.
+        #expect(MemoryLayout<MailboxSearch>.size <= 48)
     }
 
     @Test("relations are values: changing a copy leaves the original as it was")

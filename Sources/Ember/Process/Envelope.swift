@@ -182,19 +182,23 @@ struct CastFilter {
         case anything
     }
 
+    // Laid out with the optional enum last, so that a search holding a
+    // filter packs its flag into the filter's padding: a waiting process's
+    // cell keeps one (see `MailboxSearch`).
+
     /// The type receives for which are filtered.
     let wantedType: any Any.Type
-    /// The wanted type's identity.
-    let wanted: ObjectIdentifier
-    /// How `wanted` can be matched, worked out at the first message of another type.
-    private var shape: Shape?
     /// The last type ruled out: queued messages tend to come in runs of one type.
     private var excluded: ObjectIdentifier?
+    /// How `wanted` can be matched, worked out at the first message of another type.
+    private var shape: Shape?
+
+    /// The wanted type's identity.
+    var wanted: ObjectIdentifier { ObjectIdentifier(wantedType) }
 
     @usableFromInline
     init(wanted: any Any.Type) {
         self.wantedType = wanted
-        self.wanted = ObjectIdentifier(wanted)
     }
 
     /// False only if no message of type `type` can be cast to the wanted type.

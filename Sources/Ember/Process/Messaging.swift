@@ -45,7 +45,7 @@ public func send<Message: Sendable>(_ name: Atom, _ message: Message) throws(Pro
 /// - Throws: ``ProcessError/notInProcess(_:)`` outside a process; the
 ///   process's ``ExitReason`` if it is killed (or exits through a signal)
 ///   while waiting, so its code unwinds; and whatever `match` throws.
-@inlinable
+@inlinable @inline(__always)
 public func receive<Message, Result>(
     _ match: (Message) throws -> Result?
 ) async throws -> Result {
@@ -62,7 +62,7 @@ public func receive<Message, Result>(
 ///     m.0 == "hello" ? m.1 : nil
 /// } ?? "nothing after 1s"
 /// ```
-@inlinable
+@inlinable @inline(__always)
 public func receive<Message, Result>(
     after timeout: Timeout,
     _ match: (Message) throws -> Result?
@@ -111,13 +111,13 @@ extension ProcessCell {
 }
 
 /// Receives the next message of type `Message`, whatever its value.
-@inlinable
+@inlinable @inline(__always)
 public func receive<Message>(_ type: Message.Type) async throws -> Message {
     try await receive { (message: Message) in message }
 }
 
 /// Receives the next message of type `Message`, or nil after `timeout`.
-@inlinable
+@inlinable @inline(__always)
 public func receive<Message>(_ type: Message.Type, after timeout: Timeout) async throws -> Message? {
     try await receive(after: timeout) { (message: Message) in message }
 }

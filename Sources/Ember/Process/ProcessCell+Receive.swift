@@ -7,21 +7,34 @@ import Synchronization
 // executor calls as the task parks, and `resume(_:_:)`, which its wakers
 // call (see the storage rules on ``ProcessCell``).
 
-/// Where a receive stands between its suspensions.
+/// Where a receive stands between its suspensions: kept in the process's
+/// cell while it waits (see ``ProcessCell/search``), or on the stack for
+/// the synchronous look that comes first.
+@usableFromInline
 struct MailboxSearch {
+    // In this order, the flag fits in the filter's padding: 48 bytes.
     var filter: CastFilter
-    /// Saved messages already scanned: a wake-up scans only what it brought.
-    var scanned = 0
-    /// The token of the receive's timeout, armed at its first wait (0: none armed).
-    var token: UInt64 = 0
     /// The receive may hand off before it waits (see `Worker.handOff()`).
     /// Not one with a timeout: it must be able to time out on another worker
     /// while the process it woke runs long. Nor one on an actor, which would
     /// stay busy meanwhile.
     let mayHandOff: Bool
+    /// Saved messages already scanned: a wake-up scans only what it brought.
+    var scanned = 0
+    /// The token of the receive's timeout, armed at its first wait (0: none armed).
+    var token: UInt64 = 0
+
+    init(accepting wanted: any Any.Type, mayHandOff: Bool) {
+        self.filter = CastFilter(wanted: wanted)
+        self.mayHandOff = mayHandOff
+    }
+
+    /// The search of a process that is not receiving.
+    static var none: MailboxSearch { MailboxSearch(accepting: Never.self, mayHandOff: false) }
 }
 
 /// What came of a receiver's wake-up.
+@usableFromInline
 enum WakeOutcome {
     /// The message handed over was the match, and is consumed.
     case matched
@@ -43,11 +56,13 @@ enum ArrivedReceive {
 }
 
 /// What a receive does next.
+@usableFromInline
 enum ReceiveStep {
     case matched
     case timedOut
-    /// Suspend until a message, the timeout with this token, or an exit.
-    case wait(token: UInt64)
+    /// Hop to the ``ParkingLot`` at once: the parking note is written.
+    /// The process waits for a message, its timeout or its exit.
+    case park
 }
 
 extension ProcessCell {
@@ -64,30 +79,56 @@ extension ProcessCell {
     /// ``receiveArrived(accepting:handingOff:scanned:_:)``): the search
     /// starts after them, so each message meets the matcher once per receive.
     ///
-    /// The work between suspensions is in synchronous functions: this async
-    /// frame is kept by every waiting process, so it holds only what must
-    /// survive a suspension.
-    @usableFromInline
+    /// Inlined into its callers, with the hop to the ``ParkingLot`` that
+    /// parks: an async function of its own would cost every receive that
+    /// waits a frame allocated and freed (a `malloc` and a `free`, as task
+    /// frames are sized: see the shims). The work between suspensions is in
+    /// synchronous functions that are not inlined, and the search is kept in
+    /// the cell (``search``), so that the caller's frame grows by little more
+    /// than `match`.
+    @inlinable @inline(__always)
     func receive(
         timeout: Timeout, accepting wanted: any Any.Type, scanned: Int, _ match: (Envelope) throws -> Bool
     ) async throws -> Bool {
-        if spendReceiveBudget() { await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty) }
-        var search = MailboxSearch(
-            filter: CastFilter(wanted: wanted), mayHandOff: Self.mayHandOff(waiting: timeout))
-        search.scanned = min(scanned, saved.count)
-        defer { if search.token != 0 { disarmTimer(search.token) } }
+        if spendReceiveBudget() { await endSlice() }
+        startSearch(accepting: wanted, timeout: timeout, scanned: scanned)
+        defer { endSearch() }
         while true {
-            switch try look(&search, timeout: timeout, match) {
+            switch try look(timeout: timeout, match) {
             case .matched: return true
             case .timedOut: return false
-            case .wait(let token):
-                switch try take(await park(token: token), &search, match) {
+            case .park:
+                await ParkingLot.shared.park()
+                switch try takeWake(match) {
                 case .matched: return true
                 case .timedOut: return false
                 case .saved: continue
                 }
             }
         }
+    }
+
+    /// Starts the receive's search (``search``), past the `scanned` saved
+    /// messages offered already.
+    @usableFromInline
+    func startSearch(accepting wanted: any Any.Type, timeout: Timeout, scanned: Int) {
+        search = MailboxSearch(accepting: wanted, mayHandOff: Self.mayHandOff(waiting: timeout))
+        search.scanned = min(scanned, saved.count)
+    }
+
+    /// Ends the receive's search: its timeout, if one was armed, is disarmed.
+    @usableFromInline
+    func endSearch() {
+        if search.token != 0 { disarmTimer(search.token) }
+        search = .none
+    }
+
+    /// Yields, the slice spent (see ``spendReceiveBudget()``): lingers if
+    /// the mailbox is empty and nobody is delayed, else goes to the back of
+    /// the queue. Not inlined: a receive that waits keeps no frame for it.
+    @usableFromInline @inline(never)
+    func endSlice() async {
+        await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty)
     }
 
     /// The receive of a message that is already here, or that a hand-off
@@ -113,7 +154,7 @@ extension ProcessCell {
             }
             offered = 1
         }
-        var search = MailboxSearch(filter: CastFilter(wanted: wanted), mayHandOff: handingOff)
+        var search = MailboxSearch(accepting: wanted, mayHandOff: handingOff)
         search.scanned = offered
         repeat {
             if try consumeFirst(&search, match) {
@@ -150,6 +191,7 @@ extension ProcessCell {
     /// Counts a receive (or a message a server handles) against the budget.
     /// True when the slice is spent and someone waits for this worker: the
     /// process yields first.
+    @usableFromInline
     func spendReceiveBudget() -> Bool {
         budget -= 1
         guard budget <= 0 else { return false }
@@ -157,26 +199,29 @@ extension ProcessCell {
         return Scheduler.othersAreWaiting
     }
 
-    /// Looks for a match among the saved messages, then among the arrived
-    /// ones; if there is none, hands off (see `Worker.handOff()`) and looks
-    /// again, or arms the timeout and says how to wait.
-    @inline(never)
-    func look(
-        _ search: inout MailboxSearch, timeout: Timeout, _ match: (Envelope) throws -> Bool
-    ) throws -> ReceiveStep {
+    /// Looks for a match of the receive's ``search`` among the saved
+    /// messages, then among the arrived ones; if there is none, hands off
+    /// (see `Worker.handOff()`) and looks again, or arms the timeout and
+    /// notes the park (see ``ParkingLot``) until a message, `timeout` or
+    /// its exit.
+    @usableFromInline @inline(never)
+    func look(timeout: Timeout, _ match: (Envelope) throws -> Bool) throws -> ReceiveStep {
         repeat {
             if try consumeFirst(&search, match) { return .matched }
             // Had the process been killed during a hand-off, what arrived
             // meanwhile is gone: this throws.
             if !isAlive { throw exitReasonOrKilled() }
         } while search.mayHandOff && Worker.handOff()
-        guard let nanoseconds = timeout.nanoseconds else { return .wait(token: 0) }
-        if nanoseconds == 0 { return .timedOut }
-        if search.token == 0 {
-            search.token = armTimer()
-            Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: search.token)
+        if let nanoseconds = timeout.nanoseconds {
+            if nanoseconds == 0 { return .timedOut }
+            if search.token == 0 {
+                search.token = armTimer()
+                Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: search.token)
+            }
         }
-        return .wait(token: search.token)
+        parkedAwayFromItsExecutor = ParkingLot.currentTaskPrefersAnotherExecutor
+        ember_park_receive(Unmanaged.passUnretained(self).toOpaque(), search.token)
+        return .park
     }
 
     /// Consumes the oldest saved message if it was sent as exactly `wanted`
@@ -239,10 +284,8 @@ extension ProcessCell {
     /// older one left to scan, is offered to `match` at once: taken, it never
     /// touches the mailbox's buffer (cold, for a process that waited long).
     /// Throws the exit reason if the process died while waiting.
-    @inline(never)
-    func take(
-        _ wake: consuming Wake, _ search: inout MailboxSearch, _ match: (Envelope) throws -> Bool
-    ) throws -> WakeOutcome {
+    @inline(__always)
+    private func take(_ wake: consuming Wake, _ match: (Envelope) throws -> Bool) throws -> WakeOutcome {
         // Woken, perhaps on another worker: make the sends that follow find
         // this process at once (see `current`).
         noteRunning()
@@ -283,17 +326,15 @@ extension ProcessCell {
         timeout.nanoseconds == nil && isolation == nil
     }
 
-    /// Parks the process until a message, the timeout with `token` (0:
-    /// none) or its exit wakes it (see ``ParkingLot``), and says which.
-    func park(token: UInt64) async -> Wake {
-        parkedAwayFromItsExecutor = ParkingLot.currentTaskPrefersAnotherExecutor
-        ember_park_receive(Unmanaged.passUnretained(self).toOpaque(), token)
-        await ParkingLot.shared.park()
+    /// What woke the process that ``look(timeout:_:)`` parked, taken (see
+    /// ``take(_:_:)``).
+    @usableFromInline @inline(never)
+    func takeWake(_ match: (Envelope) throws -> Bool) throws -> WakeOutcome {
         assert(ember_parking_pending() == 0, "the hop to the parking lot did not park")
         // Moved out: left in the cell, a message would stay retained there.
         var woken = Wake.exited
         swap(&woken, &wake)
-        return woken
+        return try take(consume woken, match)
     }
 
     /// Registers the parked process's job as its waiter, or resumes it at

@@ -183,6 +183,9 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     @exclusivity(unchecked) var budget = ProcessCell.budgetPerSlice
     /// Messages the process has taken from `lockedState.incoming` and not yet consumed.
     @exclusivity(unchecked) var saved = MessageBuffer()
+    /// Where the receive that waits stands (see ``receive(timeout:accepting:scanned:_:)``):
+    /// kept here, not in the receive's frame, which is the caller's.
+    @exclusivity(unchecked) var search = MailboxSearch.none
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     let savedCount = Atomic<Int>(0)
     /// The token of the latest receive timeout (see ``armTimer()``), with

@@ -24,14 +24,15 @@ import CEmberShims
 /// nothing, so nothing can observe the difference, and the hop back to a
 /// waiter on no actor is a check, not a switch. A waiter on an actor hops
 /// back to it, as after any call.
+@usableFromInline
 actor ParkingLot {
-    static let shared = ParkingLot()
+    @usableFromInline static let shared = ParkingLot()
 
     /// Stored, and so the lot too: a lot with no stored property would be
     /// a statically initialized object, whose every use costs a call.
     private nonisolated let executor = ParkingExecutor()
 
-    nonisolated var unownedExecutor: UnownedSerialExecutor {
+    @usableFromInline nonisolated var unownedExecutor: UnownedSerialExecutor {
         executor.asUnownedSerialExecutor()
     }
 
@@ -39,7 +40,7 @@ actor ParkingLot {
     /// actor is the suspension. Not inlined, so that the optimizer keeps the
     /// hop: an empty isolated call would let it drop the hop as one that
     /// nothing needs.
-    @inline(never)
+    @usableFromInline @inline(never)
     func park() {}
 }
 
