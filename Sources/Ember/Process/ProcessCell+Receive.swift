@@ -361,6 +361,12 @@ extension ProcessCell {
     /// scheduler's queues publish the writes to the thread that runs it.
     func resume(_ job: Waiter, _ reason: consuming Wake) {
         wake = consume reason
+        // The woken process usually runs next on this worker, once its waker
+        // parks or ends: meanwhile the CPU brings in the lines it reads
+        // first, cold in a process that waited long (around a ring of
+        // 10,000): its task's job and status, and its cell's running fields.
+        ember_prefetch(unsafeBitCast(job, to: UnsafeRawPointer.self), 3)
+        ember_prefetch(Unmanaged.passUnretained(self).toOpaque() + 192, 2)
         if parkedAwayFromItsExecutor { ParkingLot.resumeOnItsExecutor(job) } else { Scheduler.resume(job) }
     }
 
