@@ -242,7 +242,9 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
 
     func exitSignal(from sender: Pid, reason: ExitReason, kind: ExitSignalKind) {
         let outcome = withState { $0.receiveExitSignal(from: sender, reason: reason, kind: kind, me: pid) }
-        switch outcome {
+        // Consumed: a departure bound from a borrowed outcome is copied (its
+        // reason, relations, task) and then destroyed twice over.
+        switch consume outcome {
         case .ignored: break
         case .delivered(let delivery): complete(delivery)
         case .exited(let departure): depart(departure)
