@@ -173,6 +173,33 @@ struct MailboxTests {
         #expect(buffer.count == 0)
     }
 
+    @Test("a buffer fed as it is drained keeps at most twice its live messages, and one only drained empties")
+    func consumedSlotsAreDropped() {
+        var buffer = MessageBuffer()
+        var next = 0, expected = 0
+        for _ in 0..<1_000 {
+            for _ in 0..<3 {
+                buffer.append(Envelope(boxing: next))
+                next += 1
+            }
+            for _ in 0..<3 {
+                #expect(buffer.oldest(ofType: Int.self, isAcceptedBy: { $0.exactly(Int.self) == expected }) == true)
+                buffer.remove(at: 0)
+                expected += 1
+            }
+            buffer.append(Envelope(boxing: next))
+            next += 1
+        }
+        #expect(buffer.count == 1_000)
+        #expect(buffer.slotCount <= 2 * buffer.count + 1)
+        while !buffer.isEmpty {
+            #expect(buffer.oldest(ofType: Int.self, isAcceptedBy: { $0.exactly(Int.self) == expected }) == true)
+            buffer.remove(at: 0)
+            expected += 1
+        }
+        #expect(expected == next && buffer.slotCount == 0)
+    }
+
     @Test("the oldest message is offered to a receive only if it was sent as the type wanted, and stays until removed")
     func oldestOfType() throws {
         struct Refused: Error {}

@@ -30,14 +30,29 @@ struct MessageBuffer {
     }
 
     var count: Int { slots.count - head }
+    /// The slots held, the consumed ones not yet dropped included.
+    var slotCount: Int { slots.count }
     var isEmpty: Bool { head == slots.count }
 
     mutating func append(_ envelope: Envelope) {
+        compactIfHalfConsumed()
         slots.append(envelope)
     }
 
     mutating func append(contentsOf envelopes: ContiguousArray<Envelope>) {
+        compactIfHalfConsumed()
         slots.append(contentsOf: envelopes)
+    }
+
+    /// Drops the consumed slots once they are half of the array, before it
+    /// grows: so a buffer fed as it is drained stays within twice its live
+    /// messages, while one that is only drained is never shifted (it is
+    /// emptied, keeping its capacity, as its last message goes).
+    private mutating func compactIfHalfConsumed() {
+        if head >= 32 && head * 2 >= slots.count {
+            slots.removeFirst(head)
+            head = 0
+        }
     }
 
     /// The position (0 for the oldest message) of the first message at or
@@ -97,13 +112,9 @@ struct MessageBuffer {
         }
         // Dropping the oldest: overwrite a boxed one (releasing the message
         // at once) and move on; a plain one holds nothing to release, and is
-        // left as it is. Shift the array only once half of it is consumed.
+        // left as it is. The array is shifted as it is appended to.
         if slots[head].letter != nil { slots[head] = Self.consumed }
         head += 1
-        if head >= 32 && head * 2 >= slots.count {
-            slots.removeFirst(head)
-            head = 0
-        }
     }
 
     /// Removes and returns the oldest message. The buffer must not be empty.

@@ -184,7 +184,10 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// Messages the process has taken from `lockedState.incoming` and not yet consumed.
     @exclusivity(unchecked) var saved = MessageBuffer()
     /// Where the receive that waits stands (see ``receive(timeout:accepting:scanned:_:)``):
-    /// kept here, not in the receive's frame, which is the caller's.
+    /// kept here, not in the receive's frame, which is the caller's. One is
+    /// enough: only the process's own task receives, one receive at a time
+    /// (a matcher is synchronous, and a process run in a hand-off beneath
+    /// this one has a cell of its own).
     @exclusivity(unchecked) var search = MailboxSearch.none
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     let savedCount = Atomic<Int>(0)
