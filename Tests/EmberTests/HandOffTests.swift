@@ -21,6 +21,34 @@ struct HandOffTests {
         let askerRunning: Bool
     }
 
+    /// Sends a request and waits for the answer while isolated to an actor.
+    actor Asker {
+        func ask(_ answerer: Pid) async throws -> Bool {
+            send(answerer, Request(from: try Pid.current))
+            return try await receive(Bool.self)
+        }
+    }
+
+    @Test("a receive on an actor that must wait does not run the process it woke in its place")
+    func noHandOffOnAnActor() async throws {
+        let asker = Asker()
+        let handOffs = try await withProcess { () -> Int in
+            let answerer = spawn {
+                while true {
+                    let request = try await receive(Request.self)
+                    // True if it runs beneath the asker's receive.
+                    send(request.from, Worker.withCurrent { $0.isHandingOff } ?? false)
+                }
+            }
+            defer { answerer.exit(.kill) }
+            #expect(await eventually { answerer.info()?.status == .waiting })
+            var handOffs = 0
+            for _ in 0..<200 where try await asker.ask(answerer) { handOffs += 1 }
+            return handOffs
+        }
+        #expect(handOffs == 0)
+    }
+
     @Test("a process that ran another in its place is still itself afterwards, task locals included")
     func identityKept() async throws {
         let handOffs = try await withProcess { () -> Int in

@@ -19,8 +19,28 @@ struct ProcessStorageTests {
         #expect(MemoryLayout<ProcessState<ProcessCell.Waiter>>.size <= 112)
         #expect(MemoryLayout<SpawnOrigin>.size <= 48)
         #expect(MemoryLayout<MessageBuffer>.size <= 24)
-        // The search of a receive that waits, kept in its cell.
-        #expect(MemoryLayout<MailboxSearch>.size <= 48)
+    }
+
+    @Test("the fields a woken receive reads first lie where its waker prefetches them (bytes 192 to 320 of its cell)")
+    func prefetchedFields() async throws {
+        let ranges = try await withProcess { () -> [(String, Range<Int>)] in
+            let cell = try #require(ProcessCell.current)
+            let base = Int(bitPattern: Unmanaged.passUnretained(cell).toOpaque())
+            func range<T>(_ field: UnsafeMutablePointer<T>) -> Range<Int> {
+                let start = Int(bitPattern: field) - base
+                return start..<(start + MemoryLayout<T>.size)
+            }
+            return [
+                ("wake", withUnsafeMutablePointer(to: &cell.wake) { range($0) }),
+                ("parkedAwayFromItsExecutor", withUnsafeMutablePointer(to: &cell.parkedAwayFromItsExecutor) { range($0) }),
+                ("budget", withUnsafeMutablePointer(to: &cell.budget) { range($0) }),
+                ("saved", withUnsafeMutablePointer(to: &cell.saved) { range($0) }),
+                ("receiveScanned", withUnsafeMutablePointer(to: &cell.receiveScanned) { range($0) }),
+            ]
+        }
+        for (name, range) in ranges {
+            #expect(range.lowerBound >= 192 && range.upperBound <= 320, "\(name) at \(range)")
+        }
     }
 
     @Test("relations are values: changing a copy leaves the original as it was")

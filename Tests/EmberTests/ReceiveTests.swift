@@ -215,6 +215,27 @@ struct ReceiveTests {
         #expect(left == ["1", "\"refused\""])
     }
 
+    @Test("the timeout of a receive that ended by a throw does not end the next receive")
+    func thrownReceiveDisarmsItsTimeout() async throws {
+        struct Refused: Error {}
+        let got = try await withProcess { () -> String? in
+            let me = try Pid.current
+            spawn {
+                #expect(await eventually { me.info()?.status == .waiting })
+                send(me, 1)
+            }
+            // It waits (its 100 ms timer armed), is woken by the 1, and throws.
+            await #expect(throws: Refused.self) {
+                _ = try await receive(after: 100) { (_: Int) -> Int? in throw Refused() }
+            }
+            // Sent past the first deadline: had that timer stayed armed, the
+            // receive below would have waited on it and ended empty.
+            _ = sendAfter(me, "late", milliseconds: 300)
+            return try await receive(String.self, after: 10_000)
+        }
+        #expect(got == "late")
+    }
+
     @Test("a timeout with only non-matching arrivals still fires and keeps them")
     func timeoutKeepsOthers() async throws {
         let rest = try await withProcess { () -> [String] in

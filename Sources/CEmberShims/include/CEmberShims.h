@@ -1,6 +1,8 @@
 #ifndef CEMBER_SHIMS_H
 #define CEMBER_SHIMS_H
 
+#include <stdint.h>
+
 // Thread-local slots used by Ember's scheduler. Swift has no native
 // thread-local storage, and pthread_getspecific costs a call on every send;
 // these compile to a single %fs-relative load.
@@ -108,10 +110,12 @@ void ember_run_job_on_generic_executor(void *_Nonnull job);
 int ember_install_global_executor(void (*_Nonnull enqueue)(void *_Nonnull job),
                                   void (*_Nonnull enqueueAfter)(unsigned long long nanoseconds, void *_Nonnull job));
 
-/// Asks the CPU to bring `lines` cache lines from `address` on into its
-/// caches, for a read soon. A hint: it never faults, whatever the address.
-static inline void ember_prefetch(const void *_Nonnull address, int lines) {
-    for (int line = 0; line < lines; line++) __builtin_prefetch((const char *)address + 64 * line, 0, 3);
+/// Asks the CPU to bring `lines` cache lines from `offset` bytes past
+/// `address` on into its caches, for a read soon. A hint: a prefetch never
+/// faults, whatever the address (the sum is taken as an integer).
+static inline void ember_prefetch(const void *_Nonnull address, unsigned long offset, int lines) {
+    uintptr_t start = (uintptr_t)address + offset;
+    for (int line = 0; line < lines; line++) __builtin_prefetch((const void *)(start + 64 * (uintptr_t)line), 0, 3);
 }
 
 #endif

@@ -182,10 +182,6 @@ struct CastFilter {
         case anything
     }
 
-    // Laid out with the optional enum last, so that a search holding a
-    // filter packs its flag into the filter's padding: a waiting process's
-    // cell keeps one (see `MailboxSearch`).
-
     /// The type receives for which are filtered.
     let wantedType: any Any.Type
     /// The last type ruled out: queued messages tend to come in runs of one type.

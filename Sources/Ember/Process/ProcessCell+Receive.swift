@@ -7,12 +7,10 @@ import Synchronization
 // executor calls as the task parks, and `resume(_:_:)`, which its wakers
 // call (see the storage rules on ``ProcessCell``).
 
-/// Where a receive stands between its suspensions: kept in the process's
-/// cell while it waits (see ``ProcessCell/search``), or on the stack for
-/// the synchronous look that comes first.
-@usableFromInline
+/// Where a receive's search through the mailbox stands, during one of its
+/// synchronous steps. Across a wait only `scanned` is kept (in the cell:
+/// see ``ProcessCell/receiveScanned``); the rest is the receive's own.
 struct MailboxSearch {
-    // In this order, the flag fits in the filter's padding: 48 bytes.
     var filter: CastFilter
     /// The receive may hand off before it waits (see `Worker.handOff()`).
     /// Not one with a timeout: it must be able to time out on another worker
@@ -20,17 +18,13 @@ struct MailboxSearch {
     /// stay busy meanwhile.
     let mayHandOff: Bool
     /// Saved messages already scanned: a wake-up scans only what it brought.
-    var scanned = 0
-    /// The token of the receive's timeout, armed at its first wait (0: none armed).
-    var token: UInt64 = 0
+    var scanned: Int
 
-    init(accepting wanted: any Any.Type, mayHandOff: Bool) {
+    init(accepting wanted: any Any.Type, mayHandOff: Bool, scanned: Int = 0) {
         self.filter = CastFilter(wanted: wanted)
         self.mayHandOff = mayHandOff
+        self.scanned = scanned
     }
-
-    /// The search of a process that is not receiving.
-    static var none: MailboxSearch { MailboxSearch(accepting: Never.self, mayHandOff: false) }
 }
 
 /// What came of a receiver's wake-up.
@@ -83,23 +77,27 @@ extension ProcessCell {
     /// parks: an async function of its own would cost every receive that
     /// waits a frame allocated and freed (a `malloc` and a `free`, as task
     /// frames are sized: see the shims). The work between suspensions is in
-    /// synchronous functions that are not inlined, and the search is kept in
-    /// the cell (``search``), so that the caller's frame grows by little more
-    /// than `match`.
+    /// synchronous functions that are not inlined; what the wait must keep
+    /// is the caller's arguments, how far the search went (in the cell:
+    /// ``receiveScanned``) and the armed timeout (``armedTimer``), so the
+    /// caller's frame grows by little more than `match`.
     @inlinable @inline(__always)
     func receive(
         timeout: Timeout, accepting wanted: any Any.Type, scanned: Int, _ match: (Envelope) throws -> Bool
     ) async throws -> Bool {
         if spendReceiveBudget() { await endSlice() }
-        startSearch(accepting: wanted, timeout: timeout, scanned: scanned)
-        defer { endSearch() }
+        // Decided here, where `#isolation` is the caller's (in a synchronous
+        // function it would be nil).
+        let handingOff = Self.mayHandOff(waiting: timeout)
+        startWaiting(scanned: scanned)
+        defer { endWaiting() }
         while true {
-            switch try look(timeout: timeout, match) {
+            switch try look(accepting: wanted, timeout: timeout, handingOff: handingOff, match) {
             case .matched: return true
             case .timedOut: return false
             case .park:
                 await ParkingLot.shared.park()
-                switch try takeWake(match) {
+                switch try takeWake(accepting: wanted, match) {
                 case .matched: return true
                 case .timedOut: return false
                 case .saved: continue
@@ -108,19 +106,19 @@ extension ProcessCell {
         }
     }
 
-    /// Starts the receive's search (``search``), past the `scanned` saved
-    /// messages offered already.
+    /// Starts a receive that may wait, past the `scanned` saved messages
+    /// offered to its matcher already.
     @usableFromInline
-    func startSearch(accepting wanted: any Any.Type, timeout: Timeout, scanned: Int) {
-        search = MailboxSearch(accepting: wanted, mayHandOff: Self.mayHandOff(waiting: timeout))
-        search.scanned = min(scanned, saved.count)
+    func startWaiting(scanned: Int) {
+        receiveScanned = min(scanned, saved.count)
     }
 
-    /// Ends the receive's search: its timeout, if one was armed, is disarmed.
+    /// Ends a receive that may have waited: its timeout, if one was armed,
+    /// is disarmed.
     @usableFromInline
-    func endSearch() {
-        if search.token != 0 { disarmTimer(search.token) }
-        search = .none
+    func endWaiting() {
+        disarmTimer()
+        receiveScanned = 0
     }
 
     /// Yields, the slice spent (see ``spendReceiveBudget()``): lingers if
@@ -199,28 +197,35 @@ extension ProcessCell {
         return Scheduler.othersAreWaiting
     }
 
-    /// Looks for a match of the receive's ``search`` among the saved
-    /// messages, then among the arrived ones; if there is none, hands off
-    /// (see `Worker.handOff()`) and looks again, or arms the timeout and
-    /// notes the park (see ``ParkingLot``) until a message, `timeout` or
-    /// its exit.
+    /// Looks for a message `match` takes among the saved messages past the
+    /// ``receiveScanned`` ones, then among the arrived ones; if there is
+    /// none, hands off (if `handingOff`: see `Worker.handOff()`) and looks
+    /// again, or arms the timeout (at the first wait) and notes the park
+    /// (see ``ParkingLot``) until a message, `timeout` or its exit.
     @usableFromInline @inline(never)
-    func look(timeout: Timeout, _ match: (Envelope) throws -> Bool) throws -> ReceiveStep {
+    func look(
+        accepting wanted: any Any.Type, timeout: Timeout, handingOff: Bool, _ match: (Envelope) throws -> Bool
+    ) throws -> ReceiveStep {
+        var search = MailboxSearch(accepting: wanted, mayHandOff: handingOff, scanned: receiveScanned)
+        defer { receiveScanned = search.scanned }
         repeat {
             if try consumeFirst(&search, match) { return .matched }
             // Had the process been killed during a hand-off, what arrived
             // meanwhile is gone: this throws.
             if !isAlive { throw exitReasonOrKilled() }
         } while search.mayHandOff && Worker.handOff()
+        var token: UInt64 = 0
         if let nanoseconds = timeout.nanoseconds {
             if nanoseconds == 0 { return .timedOut }
-            if search.token == 0 {
-                search.token = armTimer()
-                Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: search.token)
+            if let armed = armedToken {
+                token = armed
+            } else {
+                token = armTimer()
+                Runtime.shared.scheduler.timers.schedule(after: nanoseconds, target: self, token: token)
             }
         }
         parkedAwayFromItsExecutor = ParkingLot.currentTaskPrefersAnotherExecutor
-        ember_park_receive(Unmanaged.passUnretained(self).toOpaque(), search.token)
+        ember_park_receive(Unmanaged.passUnretained(self).toOpaque(), token)
         return .park
     }
 
@@ -285,13 +290,16 @@ extension ProcessCell {
     /// touches the mailbox's buffer (cold, for a process that waited long).
     /// Throws the exit reason if the process died while waiting.
     @inline(__always)
-    private func take(_ wake: consuming Wake, _ match: (Envelope) throws -> Bool) throws -> WakeOutcome {
+    private func take(
+        _ wake: consuming Wake, accepting wanted: any Any.Type, _ match: (Envelope) throws -> Bool
+    ) throws -> WakeOutcome {
         // Woken, perhaps on another worker: make the sends that follow find
         // this process at once (see `current`).
         noteRunning()
         switch consume wake {
         case .message(let envelope):
-            if search.scanned == saved.count && search.filter.mayMatch(envelope.type) {
+            var filter = CastFilter(wanted: wanted)
+            if receiveScanned == saved.count && filter.mayMatch(envelope.type) {
                 let accepted: Bool
                 do { accepted = try match(envelope) } catch {
                     saved.append(envelope)
@@ -299,7 +307,7 @@ extension ProcessCell {
                     throw error
                 }
                 if accepted { return .matched }
-                search.scanned += 1
+                receiveScanned += 1
             }
             saved.append(envelope)
         case .messages(let envelopes): saved.append(contentsOf: envelopes)
@@ -326,15 +334,15 @@ extension ProcessCell {
         timeout.nanoseconds == nil && isolation == nil
     }
 
-    /// What woke the process that ``look(timeout:_:)`` parked, taken (see
-    /// ``take(_:_:)``).
+    /// What woke the process that ``look(accepting:timeout:handingOff:_:)``
+    /// parked, taken (see ``take(_:accepting:_:)``).
     @usableFromInline @inline(never)
-    func takeWake(_ match: (Envelope) throws -> Bool) throws -> WakeOutcome {
+    func takeWake(accepting wanted: any Any.Type, _ match: (Envelope) throws -> Bool) throws -> WakeOutcome {
         assert(ember_parking_pending() == 0, "the hop to the parking lot did not park")
         // Moved out: left in the cell, a message would stay retained there.
         var woken = Wake.exited
         swap(&woken, &wake)
-        return try take(consume woken, match)
+        return try take(consume woken, accepting: wanted, match)
     }
 
     /// Registers the parked process's job as its waiter, or resumes it at
@@ -364,9 +372,11 @@ extension ProcessCell {
         // The woken process usually runs next on this worker, once its waker
         // parks or ends: meanwhile the CPU brings in the lines it reads
         // first, cold in a process that waited long (around a ring of
-        // 10,000): its task's job and status, and its cell's running fields.
-        ember_prefetch(unsafeBitCast(job, to: UnsafeRawPointer.self), 3)
-        ember_prefetch(Unmanaged.passUnretained(self).toOpaque() + 192, 2)
+        // 10,000): its task's job and status, and its cell's running fields
+        // (`wake` to `saved`: bytes 192 to 320, whatever the cell's
+        // alignment; a test checks the layout).
+        ember_prefetch(unsafeBitCast(job, to: UnsafeRawPointer.self), 0, 3)
+        ember_prefetch(Unmanaged.passUnretained(self).toOpaque(), 192, 3)
         if parkedAwayFromItsExecutor { ParkingLot.resumeOnItsExecutor(job) } else { Scheduler.resume(job) }
     }
 

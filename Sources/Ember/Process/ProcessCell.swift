@@ -174,7 +174,8 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     // Exclusivity is not checked dynamically on the process-private fields:
     // only the process's own task touches them (see the storage rules).
     /// The process parked with a task executor preference of its own (see
-    /// ``park(token:)``): it is resumed through the parking executor.
+    /// ``look(accepting:timeout:handingOff:_:)``): it is resumed through the
+    /// parking executor.
     @exclusivity(unchecked) var parkedAwayFromItsExecutor = false
     /// A receive's matcher runs on a saved message, read in place: taking
     /// messages out of `saved` now (``takeAll()``, ``removeMessages(where:)``)
@@ -183,12 +184,13 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     @exclusivity(unchecked) var budget = ProcessCell.budgetPerSlice
     /// Messages the process has taken from `lockedState.incoming` and not yet consumed.
     @exclusivity(unchecked) var saved = MessageBuffer()
-    /// Where the receive that waits stands (see ``receive(timeout:accepting:scanned:_:)``):
-    /// kept here, not in the receive's frame, which is the caller's. One is
-    /// enough: only the process's own task receives, one receive at a time
-    /// (a matcher is synchronous, and a process run in a hand-off beneath
-    /// this one has a cell of its own).
-    @exclusivity(unchecked) var search = MailboxSearch.none
+    /// The saved messages that the receive that waits has offered to its
+    /// matcher (see ``receive(timeout:accepting:scanned:_:)``): kept here,
+    /// not in the receive's frame, which is the caller's. One receive is
+    /// enough to keep for: only the process's own task receives, one
+    /// receive at a time (a matcher is synchronous, and a process run in a
+    /// hand-off beneath this one has a cell of its own).
+    @exclusivity(unchecked) var receiveScanned = 0
     /// `saved.count`, published for ``Pid/info()`` calls from other processes.
     let savedCount = Atomic<Int>(0)
     /// The token of the latest receive timeout (see ``armTimer()``), with
@@ -284,10 +286,17 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         return token
     }
 
-    /// The receive whose timeout has `token` is over: its timer, if it fires,
-    /// does nothing, and the queue drops it.
-    func disarmTimer(_ token: UInt64) {
-        armedTimer.store(token | Self.disarmed, ordering: .relaxed)
+    /// The token of the armed receive timeout, if one is armed: the
+    /// receive under way armed it (``disarmTimer()`` ends each).
+    var armedToken: UInt64? {
+        let token = armedTimer.load(ordering: .relaxed)
+        return token & Self.disarmed == 0 ? token : nil
+    }
+
+    /// The receive whose timeout is armed, if any, is over: its timer, if it
+    /// fires, does nothing, and the queue drops it.
+    func disarmTimer() {
+        if let token = armedToken { armedTimer.store(token | Self.disarmed, ordering: .relaxed) }
     }
 
     /// Set in ``armedTimer`` once its receive is over.
