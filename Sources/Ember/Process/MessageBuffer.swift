@@ -44,10 +44,11 @@ struct MessageBuffer {
         slots.append(contentsOf: envelopes)
     }
 
-    /// Drops the consumed slots once they are half of the array, before it
-    /// grows: so a buffer fed as it is drained stays within twice its live
-    /// messages, while one that is only drained is never shifted (it is
-    /// emptied, keeping its capacity, as its last message goes).
+    /// Drops the consumed slots once they are half of the array (and at
+    /// least 32), before it grows: so a buffer fed as it is drained stays
+    /// within twice its live messages (or 32 slots more), while one that is
+    /// only drained is never shifted (it is emptied, keeping its capacity,
+    /// as its last message goes).
     private mutating func compactIfHalfConsumed() {
         if head >= 32 && head * 2 >= slots.count {
             slots.removeFirst(head)
