@@ -260,4 +260,21 @@ struct ExitSignalTests {
         #expect(ExitReason.shutdown("x").description == "{:shutdown, x}")
         #expect(ExitReason.error(RuntimeError("oops")).description == "an exception was raised:\n    ** (RuntimeError) oops")
     }
+
+    @Test("a reason named by its atom is the well-known reason of that name, however it was made")
+    func wellKnownReasons() {
+        let named: [(ExitReason, String)] = [
+            (.normal, "normal"), (.shutdown, "shutdown"), (.kill, "kill"),
+            (.killed, "killed"), (.noproc, "noproc"), (.noconnection, "noconnection"),
+        ]
+        for (reason, name) in named {
+            #expect(ExitReason(Atom(name)) == reason)
+            #expect(ExitReason(stringLiteral: name) == reason)
+            #expect(reason.atom == Atom(name))
+            #expect(reason.description == ":\(name)")
+            #expect(reason.isOrderly == (name == "normal" || name == "shutdown"))
+        }
+        #expect(ExitReason("boom") != .normal && ExitReason("boom").atom == "boom" && !ExitReason("boom").isOrderly)
+        #expect(ExitReason.shutdown("normal") != .normal && ExitReason.shutdown("normal").atom == nil)
+    }
 }
