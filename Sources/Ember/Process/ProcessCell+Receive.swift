@@ -20,7 +20,7 @@ struct MailboxSearch {
     /// Saved messages already scanned: a wake-up scans only what it brought.
     var scanned: Int
 
-    init(accepting wanted: any Any.Type, mayHandOff: Bool, scanned: Int = 0) {
+    init(accepting wanted: any Any.Type, mayHandOff: Bool, scanned: Int) {
         self.filter = CastFilter(wanted: wanted)
         self.mayHandOff = mayHandOff
         self.scanned = scanned
@@ -123,7 +123,8 @@ extension ProcessCell {
 
     /// Yields, the slice spent (see ``spendReceiveBudget()``): lingers if
     /// the mailbox is empty and nobody is delayed, else goes to the back of
-    /// the queue. Not inlined: a receive that waits keeps no frame for it.
+    /// the queue. Not inlined: a receive that waits, or a server's loop,
+    /// keeps no frame for it.
     @usableFromInline @inline(never)
     func endSlice() async {
         await Scheduler.endSlice(mailboxEmpty: mailboxIsEmpty)
@@ -152,8 +153,7 @@ extension ProcessCell {
             }
             offered = 1
         }
-        var search = MailboxSearch(accepting: wanted, mayHandOff: handingOff)
-        search.scanned = offered
+        var search = MailboxSearch(accepting: wanted, mayHandOff: handingOff, scanned: offered)
         repeat {
             if try consumeFirst(&search, match) {
                 budget -= 1

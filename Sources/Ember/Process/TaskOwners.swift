@@ -32,25 +32,19 @@ final class TaskOwners: @unchecked Sendable {
     /// Records that `task` runs as `process` (until ``remove(_:)``).
     func insert(_ task: UInt, _ process: ProcessCell) {
         let shard = shard(for: task)
-        shard.lock.lock()
-        shard.table.insert(task, Unmanaged.passUnretained(process))
-        shard.lock.unlock()
+        shard.lock.withLock { shard.table.insert(task, Unmanaged.passUnretained(process)) }
     }
 
     /// Forgets `task`: its process's body is done.
     func remove(_ task: UInt) {
         let shard = shard(for: task)
-        shard.lock.lock()
-        shard.table.remove(task)
-        shard.lock.unlock()
+        shard.lock.withLock { shard.table.remove(task) }
     }
 
     /// The process `task` runs as; called by `task` itself (see above).
     func process(of task: UInt) -> Unmanaged<ProcessCell>? {
         let shard = shard(for: task)
-        shard.lock.lock()
-        defer { shard.lock.unlock() }
-        return shard.table.find(task)
+        return shard.lock.withLock { shard.table.find(task) }
     }
 }
 

@@ -28,6 +28,15 @@ struct FutexLock: ~Copyable, Sendable {
         if word.exchange(0, ordering: .releasing) == 2 { withWord { ember_futex_wake_one($0) } }
     }
 
+    /// Runs `body` holding the lock: the one way the guarded fields beside
+    /// it are reached (see the owners' `withState`, `withQueue`, `withInbox`).
+    @inline(__always)
+    func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+
     /// A thread waits for the lock, or has waited since it was last free.
     var hasSleepers: Bool { word.load(ordering: .relaxed) == 2 }
 

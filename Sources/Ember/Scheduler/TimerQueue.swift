@@ -70,9 +70,7 @@ final class TimerQueue: @unchecked Sendable {
 
     @inline(__always)
     private func withInbox<Result>(_ body: (inout ContiguousArray<Timer>) -> Result) -> Result {
-        inboxLock.lock()
-        defer { inboxLock.unlock() }
-        return body(&inboxTimers)
+        inboxLock.withLock { body(&inboxTimers) }
     }
 
     /// The deadline the thread last went to sleep toward (`UInt64.max`: none):

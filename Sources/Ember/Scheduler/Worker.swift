@@ -244,9 +244,7 @@ final class Worker: @unchecked Sendable {
     /// Runs `body` on the queue, under its lock.
     @inline(__always)
     private func withQueue<Result>(_ body: (inout Deque<UnownedJob>) -> Result) -> Result {
-        queueLock.lock()
-        defer { queueLock.unlock() }
-        return body(&jobs)
+        queueLock.withLock { body(&jobs) }
     }
 
     func pushLocal(_ job: UnownedJob) {
