@@ -36,8 +36,13 @@ struct HandOffTests {
             let answerer = spawn {
                 while true {
                     let request = try await receive(Request.self)
-                    // True if it runs beneath the asker's receive.
-                    send(request.from, Worker.withCurrent { $0.isHandingOff } ?? false)
+                    // True if it runs beneath the asker's receive: this worker
+                    // is then in a hand-off and the asker still running. Either
+                    // alone would not tell: another test's process may run
+                    // the asker's wake-up beneath its own receive, and an
+                    // asker whose slice is spent yields before it looks.
+                    let handingOff = Worker.withCurrent { $0.isHandingOff } ?? false
+                    send(request.from, handingOff && request.from.info()?.status == .running)
                 }
             }
             defer { answerer.exit(.kill) }

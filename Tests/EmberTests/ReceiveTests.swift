@@ -224,13 +224,14 @@ struct ReceiveTests {
                 #expect(await eventually { me.info()?.status == .waiting })
                 send(me, 1)
             }
-            // It waits (its 100 ms timer armed), is woken by the 1, and throws.
+            // It waits (its timer armed: long enough that the 1 comes first,
+            // even on a loaded machine), is woken by the 1, and throws.
             await #expect(throws: Refused.self) {
-                _ = try await receive(after: 100) { (_: Int) -> Int? in throw Refused() }
+                _ = try await receive(after: 2_000) { (_: Int) -> Int? in throw Refused() }
             }
             // Sent past the first deadline: had that timer stayed armed, the
             // receive below would have waited on it and ended empty.
-            _ = sendAfter(me, "late", milliseconds: 300)
+            _ = sendAfter(me, "late", milliseconds: 2_500)
             return try await receive(String.self, after: 10_000)
         }
         #expect(got == "late")
