@@ -150,7 +150,7 @@ struct ProcessStorageTests {
         #expect(owned)
     }
 
-    @Test("the owner table finds, replaces and forgets entries through growth, tombstones and shrinking")
+    @Test("the owner table finds, replaces and forgets entries through growth, removals and shrinking")
     func ownerTable() {
         let cell = ProcessCell(id: 1, serial: 0, origin: SpawnOrigin(parent: nil, file: #fileID, line: 1, function: "f()"))
         let other = ProcessCell(id: 2, serial: 0, origin: SpawnOrigin(parent: nil, file: #fileID, line: 1, function: "f()"))
@@ -176,19 +176,53 @@ struct ProcessStorageTests {
         #expect(tasks.allSatisfy { table.find($0) == nil })
         table.insert(48, .passUnretained(cell))
         #expect(table.find(48) != nil && table.count == 1)
-        // A key behind a tombstone in its probe chain is replaced, not
-        // duplicated: two keys with one home slot in a 16-slot table.
+        // A key behind a removed one in its probe chain is found and
+        // replaced, not duplicated: two keys with one home slot in a 16-slot table.
         var small = OwnerTable()
         let home = { (task: UInt) in Int(truncatingIfNeeded: OwnerTable.mix(task) >> 32) & 15 }
         let first: UInt = 16
         let second = (2...10_000).lazy.map { UInt($0) * 16 }.first { home($0) == home(first) }!
         small.insert(first, .passUnretained(cell))
         small.insert(second, .passUnretained(cell))
-        small.remove(first)  // a tombstone at the shared home slot
+        small.remove(first)  // the second moves back into the shared home slot
         small.insert(second, .passUnretained(other))
         #expect(small.count == 1)
         #expect(small.find(second)?.toOpaque() == Unmanaged.passUnretained(other).toOpaque())
         small.remove(second)
         #expect(small.count == 0 && small.find(second) == nil)
+    }
+
+    @Test("the owner table agrees with a dictionary through random inserts and removals of colliding tasks")
+    func ownerTableModel() {
+        let cells = (0..<3).map {
+            ProcessCell(id: UInt32($0 + 1), serial: 0, origin: SpawnOrigin(parent: nil, file: #fileID, line: 1, function: "f()"))
+        }
+        var table = OwnerTable()
+        var model: [UInt: Int] = [:]
+        var rng = SystemRandomNumberGenerator()
+        // 300 distinct tasks in long probe chains (a few hundred slots at
+        // most), their entries moved back as others are removed.
+        let tasks = (1...300).map { UInt($0) * 16 }
+        for step in 0..<20_000 {
+            let task = tasks.randomElement(using: &rng)!
+            if Bool.random(using: &rng) || step % 1_000 > 900 {
+                table.remove(task)
+                model[task] = nil
+            } else {
+                let value = Int.random(in: 0..<cells.count, using: &rng)
+                table.insert(task, .passUnretained(cells[value]))
+                model[task] = value
+            }
+            if step % 97 == 0 {
+                #expect(table.count == model.count)
+                let agrees = tasks.allSatisfy { task in
+                    table.find(task)?.toOpaque() == model[task].map { Unmanaged.passUnretained(cells[$0]).toOpaque() }
+                }
+                #expect(agrees, "step \(step)")
+                if !agrees { return }
+            }
+        }
+        for task in tasks { table.remove(task) }
+        #expect(table.count == 0 && tasks.allSatisfy { table.find($0) == nil })
     }
 }

@@ -302,14 +302,14 @@ extension ProcessCell {
             if receiveScanned == saved.count && filter.mayMatch(envelope.type) {
                 let accepted: Bool
                 do { accepted = try match(envelope) } catch {
-                    saved.append(envelope)
+                    saved.append(consume envelope)
                     savedCount.store(saved.count, ordering: .relaxed)
                     throw error
                 }
                 if accepted { return .matched }
                 receiveScanned += 1
             }
-            saved.append(envelope)
+            saved.append(consume envelope)
         case .messages(let envelopes): saved.append(contentsOf: envelopes)
         case .timeout: return .timedOut
         case .exited: throw exitReasonOrKilled()
@@ -356,7 +356,7 @@ extension ProcessCell {
         case .arrived(let messages, let more):
             // The rest are left for the receive to take in turn.
             if more { arrivalsMayWait.store(true, ordering: .relaxed) }
-            resume(job, .messages(messages))
+            resume(job, .messages(consume messages))
         case .timedOut: resume(job, .timeout)
         case .dead: resume(job, .exited)
         }

@@ -240,7 +240,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         switch consume delivery {
         case .queued: arrivalsMayWait.store(true, ordering: .releasing)
         case .dropped: break
-        case .handed(let waiter, let envelope): resume(waiter, .message(envelope))
+        case .handed(let waiter, let envelope): resume(waiter, .message(consume envelope))
         case .wake(let handler, let generation):
             arrivalsMayWait.store(true, ordering: .releasing)
             wake(handler, generation: generation)
@@ -253,7 +253,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         // reason, relations, task) and then destroyed twice over.
         switch consume outcome {
         case .ignored: break
-        case .delivered(let delivery): complete(delivery)
+        case .delivered(let delivery): complete(consume delivery)
         case .exited(let departure): depart(departure)
         }
     }

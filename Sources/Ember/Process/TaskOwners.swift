@@ -49,81 +49,104 @@ final class TaskOwners: @unchecked Sendable {
 }
 
 /// An open-addressing hash table from task identities (never 0) to
-/// processes: linear probing over a power-of-two array, at most three
-/// quarters full, removed entries left as tombstones until the table is
-/// rebuilt. A `Dictionary` would hash every key with SipHash; task addresses
-/// need only be mixed.
+/// processes: linear probing over a power-of-two array of entries, at most
+/// three quarters full. A removal shifts the entries behind it in their
+/// probe chain back into the gap (no tombstones), so a table with entries
+/// coming and going, as processes start and end, is rebuilt only when it
+/// grows or shrinks. A `Dictionary` would hash every key with SipHash; task
+/// addresses need only be mixed.
 struct OwnerTable {
-    private static let empty: UInt = 0
-    private static let removed: UInt = 1  // no task is at address 1
+    private struct Entry {
+        /// The task, or `OwnerTable.empty`.
+        var task: UInt
+        var process: Unmanaged<ProcessCell>?
+    }
 
-    private var keys: [UInt] = []
-    private var values: [Unmanaged<ProcessCell>?] = []
+    private static let empty: UInt = 0
+    private static let smallest = 64
+    /// A table of at most this many slots never shrinks.
+    private static let keptSlots = 1_024
+
+    /// Key and value side by side: a probe reads one line.
+    private var entries: [Entry] = []
     private(set) var count = 0
-    /// Slots holding an entry or a tombstone.
-    private var used = 0
 
     @inline(__always)
     static func mix(_ task: UInt) -> UInt { task &* 0x9E37_79B9_7F4A_7C15 }
 
     @inline(__always)
-    private func firstSlot(for task: UInt) -> Int {
-        Int(truncatingIfNeeded: Self.mix(task) >> 32) & (keys.count - 1)
+    private var mask: Int { entries.count - 1 }
+
+    @inline(__always)
+    private func home(of task: UInt) -> Int {
+        Int(truncatingIfNeeded: Self.mix(task) >> 32) & mask
     }
 
     mutating func insert(_ task: UInt, _ process: Unmanaged<ProcessCell>) {
         if let existing = slot(of: task) {
-            values[existing] = process
+            entries[existing].process = process
             return
         }
-        // At most three quarters full (entries and tombstones): probes stay short.
-        if (used + 1) * 4 > keys.count * 3 { rebuild(capacity: max(16, (count + 1) * 2)) }
-        var slot = firstSlot(for: task)
-        // Not there (looked above): the first free slot, empty or a tombstone.
-        while keys[slot] != Self.empty && keys[slot] != Self.removed {
-            slot = (slot + 1) & (keys.count - 1)
-        }
-        if keys[slot] == Self.empty { used += 1 }
+        if (count + 1) * 4 > entries.count * 3 { rebuild(slots: max(Self.smallest, entries.count * 2)) }
+        place(Entry(task: task, process: process))
         count += 1
-        keys[slot] = task
-        values[slot] = process
     }
 
     func find(_ task: UInt) -> Unmanaged<ProcessCell>? {
         guard let slot = slot(of: task) else { return nil }
-        return values[slot]
+        return entries[slot].process
     }
 
     mutating func remove(_ task: UInt) {
-        guard let slot = slot(of: task) else { return }
-        keys[slot] = Self.removed
-        values[slot] = nil
+        guard var gap = slot(of: task) else { return }
+        // Each entry after the gap, up to the next empty slot, moves back
+        // into it if the gap lies between its home and where it is: every
+        // entry stays reachable from its home without crossing an empty slot.
+        var next = (gap + 1) & mask
+        while entries[next].task != Self.empty {
+            let fromHome = (next - home(of: entries[next].task)) & mask
+            if fromHome >= (next - gap) & mask {
+                entries[gap] = entries[next]
+                gap = next
+            }
+            next = (next + 1) & mask
+        }
+        entries[gap] = Entry(task: Self.empty, process: nil)
         count -= 1
-        // Shrink once mostly empty, so a table that held many does not stay large.
-        if keys.count > 64 && count * 8 < keys.count { rebuild(capacity: max(16, count * 2)) }
+        // Shrink once nearly empty, so that a table that held many does not
+        // stay large, and to a quarter full, so that it neither grows nor
+        // shrinks again soon: each resize allocates anew, and a large
+        // allocation makes glibc's malloc consolidate its free lists (tens
+        // of thousands of instructions), which churn would repeat. Tables
+        // of a thousand slots (16 KB) stay as they are.
+        if entries.count > Self.keptSlots && count * 16 < entries.count { rebuild(slots: count * 4) }
     }
 
     private func slot(of task: UInt) -> Int? {
-        guard !keys.isEmpty else { return nil }
-        var slot = firstSlot(for: task)
-        while keys[slot] != Self.empty {
-            if keys[slot] == task { return slot }
-            slot = (slot + 1) & (keys.count - 1)
+        guard !entries.isEmpty else { return nil }
+        var slot = home(of: task)
+        while entries[slot].task != Self.empty {
+            if entries[slot].task == task { return slot }
+            slot = (slot + 1) & mask
         }
         return nil
     }
 
-    /// Re-inserts every entry into `capacity` slots (rounded up to a power of two).
-    private mutating func rebuild(capacity: Int) {
-        var size = 16
-        while size < capacity { size *= 2 }
-        let (oldKeys, oldValues) = (keys, values)
-        keys = [UInt](repeating: Self.empty, count: size)
-        values = [Unmanaged<ProcessCell>?](repeating: nil, count: size)
-        count = 0
-        used = 0
-        for (key, value) in zip(oldKeys, oldValues) where key != Self.empty && key != Self.removed {
-            if let value { insert(key, value) }
-        }
+    /// Puts an entry whose task is not in the table in the first empty slot
+    /// from its home (there is one: the table is at most three quarters full).
+    @inline(__always)
+    private mutating func place(_ entry: Entry) {
+        var slot = home(of: entry.task)
+        while entries[slot].task != Self.empty { slot = (slot + 1) & mask }
+        entries[slot] = entry
+    }
+
+    /// Re-places every entry into `slots` slots (rounded up to a power of two).
+    private mutating func rebuild(slots: Int) {
+        var size = Self.smallest
+        while size < slots { size *= 2 }
+        let old = entries
+        entries = [Entry](repeating: Entry(task: Self.empty, process: nil), count: size)
+        for entry in old where entry.task != Self.empty { place(entry) }
     }
 }
