@@ -212,7 +212,7 @@ extension ProcessCell {
             if try consumeFirst(&search, match) { return .matched }
             // Had the process been killed during a hand-off, what arrived
             // meanwhile is gone: this throws.
-            if !isAlive { throw exitReasonOrKilled() }
+            if !isAlive { throw exitError() }
         } while search.mayHandOff && Worker.handOff()
         var token: UInt64 = 0
         if let nanoseconds = timeout.nanoseconds {
@@ -312,7 +312,7 @@ extension ProcessCell {
             saved.append(consume envelope)
         case .messages(let envelopes): saved.append(contentsOf: envelopes)
         case .timeout: return .timedOut
-        case .exited: throw exitReasonOrKilled()
+        case .exited: throw exitError()
         }
         savedCount.store(saved.count, ordering: .relaxed)
         return .saved
@@ -423,6 +423,16 @@ extension ProcessCell {
     func exitReasonOrKilled() -> ExitReason {
         withState { $0.exitReason } ?? .killed
     }
+
+    /// What a receive of this dead process throws: its exit reason. That of
+    /// a killed process, the usual one, is boxed as an error once for all;
+    /// any other is boxed as it is thrown (a `malloc`).
+    func exitError() -> any Error {
+        let reason = exitReasonOrKilled()
+        return reason == .killed ? Self.killedError : reason
+    }
+
+    private static let killedError: any Error = ExitReason.killed
 
     /// Removes every message, waiting or arrived, and returns them in order.
     /// Throws ``ProcessError/insideMatcher(_:)`` from a receive's matcher.

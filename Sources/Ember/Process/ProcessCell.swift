@@ -441,7 +441,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// process is dead. A server's non-selective receive, done synchronously.
     func takeOldest() throws -> Envelope? {
         if saved.isEmpty && !takeArrivals() {
-            if !isAlive { throw exitReasonOrKilled() }
+            if !isAlive { throw exitError() }
             return nil
         }
         let message = saved.removeFirst()
