@@ -107,11 +107,14 @@ struct ExitSignalTests {
         #expect(try await explicitExit(.kill, targetTraps: traps).fate == .exited(.killed))
     }
 
-    @Test("a receive in a process that is ended throws its exit reason", arguments: [ExitReason.kill, "boom"])
+    @Test(
+        "a receive in a process that is ended throws its exit reason",
+        .timeLimit(.minutes(1)), arguments: [ExitReason.kill, "boom"]
+    )
     func receiveThrowsTheExitReason(_ signal: ExitReason) async throws {
-        // What a dead process sends goes nowhere: the victim leaves what
-        // its receive threw here.
-        let thrown = Mutex<ExitReason?>(nil)
+        // What a dead process sends goes nowhere: the victim hands what its
+        // receive threw to this stream.
+        let (thrown, report) = AsyncStream.makeStream(of: ExitReason.self)
         try await withProcess {
             let me = try Pid.current
             let victim = spawn {
@@ -119,15 +122,15 @@ struct ExitSignalTests {
                     send(me, Atom("ready"))
                     _ = try await receive(Int.self)
                 } catch let reason as ExitReason {
-                    thrown.withLock { $0 = reason }
+                    report.yield(reason)
                 }
             }
             _ = try await receive { (m: Atom) in m == "ready" ? m : nil }
             // Whether it is waiting yet or about to: it throws either way.
             victim.exit(signal)
-            #expect(await eventually { thrown.withLock { $0 } != nil })
         }
-        #expect(thrown.withLock { $0 } == (signal == .kill ? .killed : signal))
+        var reasons = thrown.makeAsyncIterator()
+        #expect(await reasons.next() == (signal == .kill ? .killed : signal))
     }
 
     @Test("exit(pid, normal) from another process is ignored by a non-trapping target")

@@ -177,11 +177,13 @@ struct ProcessStorageTests {
         table.insert(48, .passUnretained(cell))
         #expect(table.find(48) != nil && table.count == 1)
         // A key behind a removed one in its probe chain is found and
-        // replaced, not duplicated: two keys with one home slot in a 16-slot table.
+        // replaced, not duplicated: two keys with one home slot in a new table.
+        let slots = OwnerTable.smallest
+        let home = { (task: UInt) in Int(truncatingIfNeeded: OwnerTable.mix(task) >> 32) & (slots - 1) }
+        let candidates = (1...100_000).lazy.map { UInt($0) * 16 }
         var small = OwnerTable()
-        let home = { (task: UInt) in Int(truncatingIfNeeded: OwnerTable.mix(task) >> 32) & 15 }
         let first: UInt = 16
-        let second = (2...10_000).lazy.map { UInt($0) * 16 }.first { home($0) == home(first) }!
+        let second = candidates.first { $0 != first && home($0) == home(first) }!
         small.insert(first, .passUnretained(cell))
         small.insert(second, .passUnretained(cell))
         small.remove(first)  // the second moves back into the shared home slot
@@ -190,6 +192,24 @@ struct ProcessStorageTests {
         #expect(small.find(second)?.toOpaque() == Unmanaged.passUnretained(other).toOpaque())
         small.remove(second)
         #expect(small.count == 0 && small.find(second) == nil)
+        // Across the end of the table: two keys at home in the last slot
+        // (the second wraps to slot 0) and one at home in slot 0 (pushed to
+        // slot 1). Removing the first moves both back, across the wrap.
+        let last = Array(candidates.filter { home($0) == slots - 1 }.prefix(2))
+        let atZero = candidates.first { home($0) == 0 }!
+        var wrapping = OwnerTable()
+        for task in last + [atZero] { wrapping.insert(task, .passUnretained(cell)) }
+        wrapping.remove(last[0])
+        #expect(wrapping.find(last[1]) != nil && wrapping.find(atZero) != nil && wrapping.find(last[0]) == nil)
+        wrapping.remove(last[1])
+        #expect(wrapping.find(atZero) != nil && wrapping.count == 1)
+        // And not across it when the home lies after the gap: removing the
+        // last slot's key must leave two keys at home in slot 0 in place.
+        let zeros = Array(candidates.filter { home($0) == 0 }.prefix(2))
+        var behind = OwnerTable()
+        for task in [last[0]] + zeros { behind.insert(task, .passUnretained(cell)) }
+        behind.remove(last[0])
+        #expect(zeros.allSatisfy { behind.find($0) != nil } && behind.count == 2)
     }
 
     @Test("the owner table agrees with a dictionary through random inserts and removals of colliding tasks")
@@ -199,13 +219,16 @@ struct ProcessStorageTests {
         }
         var table = OwnerTable()
         var model: [UInt: Int] = [:]
-        var rng = SystemRandomNumberGenerator()
-        // 300 distinct tasks in long probe chains (a few hundred slots at
-        // most), their entries moved back as others are removed.
-        let tasks = (1...300).map { UInt($0) * 16 }
-        for step in 0..<20_000 {
+        // Seeded, so that a failure can be replayed.
+        var rng = SplitMix64(seed: 0xE3B3)
+        // 2,000 distinct tasks: filled mostly (the table grows past a
+        // thousand slots), then emptied mostly (it shrinks), entries moved
+        // back all along as others are removed.
+        let tasks = (1...2_000).map { UInt($0) * 16 }
+        for step in 0..<24_000 {
             let task = tasks.randomElement(using: &rng)!
-            if Bool.random(using: &rng) || step % 1_000 > 900 {
+            let removing = Double.random(in: 0..<1, using: &rng) < (step < 12_000 ? 0.25 : 0.95)
+            if removing {
                 table.remove(task)
                 model[task] = nil
             } else {
@@ -224,5 +247,20 @@ struct ProcessStorageTests {
         }
         for task in tasks { table.remove(task) }
         #expect(table.count == 0 && tasks.allSatisfy { table.find($0) == nil })
+    }
+}
+
+/// A small seeded generator (SplitMix64), for tests that replay.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -63,7 +63,8 @@ struct OwnerTable {
     }
 
     private static let empty: UInt = 0
-    private static let smallest = 64
+    /// The size of a table's first slots (tests build collisions in it).
+    static let smallest = 64
     /// A table of at most this many slots never shrinks.
     private static let keptSlots = 1_024
 
