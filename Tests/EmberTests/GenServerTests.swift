@@ -157,7 +157,8 @@ struct GenServerTests {
         try await withProcess {
             let server = try await Probe.startLink(.init(observer: try Pid.current))
             await #expect(throws: CallError.timeout) { try await Probe.call(server, .slow(300), timeout: 20) }
-            #expect(try await Probe.call(server, .get) == 0)
+            // Behind the slow request: a generous timeout, not the default 5 s.
+            #expect(try await Probe.call(server, .get, timeout: 60_000) == 0)
             #expect(try flush().isEmpty)
         }
     }
@@ -197,13 +198,15 @@ struct GenServerTests {
             let server = try await Probe.startLink(.init(observer: try Pid.current))
             let me = try Pid.current
             spawn {
-                let value = try await Probe.call(server, .later)
+                // Not the default 5 s: the test is about the deferred reply,
+                // which a heavily loaded machine may take longer to bring.
+                let value = try await Probe.call(server, .later, timeout: 60_000)
                 send(me, (Atom("deferred"), value))
             }
             // Wait until the server holds the deferred call.
             while try await Probe.call(server, .pending) == 0 { _ = try await receive(Never.self, after: 1) }
             Probe.cast(server, 7)
-            let reply = try await receive(after: 10_000) { (m: (Atom, Int)) in m.0 == "deferred" ? m.1 : nil }
+            let reply = try await receive(after: 60_000) { (m: (Atom, Int)) in m.0 == "deferred" ? m.1 : nil }
             #expect(reply == 7)
         }
     }
