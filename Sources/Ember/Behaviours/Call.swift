@@ -90,7 +90,7 @@ enum Calls {
         guard let serverCell = server.cell else { throw CallError.noproc }
         let ref = Runtime.shared.makeReference()
         guard me.withState({ $0.beginCall(ref, server: serverCell) }) else {
-            throw me.withState { $0.exitReason } ?? .killed
+            throw me.exitError()
         }
         let myPid = me.pid
         // Boxed outside the server's lock; monitored and queued under it at once.

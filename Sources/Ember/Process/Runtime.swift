@@ -65,7 +65,7 @@ final class Runtime: Sendable {
                 let parentAlive = parent.withState { $0.addLink(pid) }
                 if !parentAlive {
                     // The parent was killed while spawning: the child gets its exit signal.
-                    cell.exitSignal(from: parent.pid, reason: parent.withState { $0.exitReason } ?? .killed, kind: .link)
+                    cell.exitSignal(from: parent.pid, reason: parent.exitReasonOrKilled(), kind: .link)
                 }
             }
             if monitor {

@@ -84,12 +84,17 @@ struct OwnerTable {
     }
 
     mutating func insert(_ task: UInt, _ process: Unmanaged<ProcessCell>) {
-        if let existing = slot(of: task) {
-            entries[existing].process = process
-            return
-        }
         if (count + 1) * 4 > entries.count * 3 { rebuild(slots: max(Self.smallest, entries.count * 2)) }
-        place(Entry(task: task, process: process))
+        // One probe: the task's entry, replaced, or the first empty slot.
+        var slot = home(of: task)
+        while entries[slot].task != Self.empty {
+            if entries[slot].task == task {
+                entries[slot].process = process
+                return
+            }
+            slot = (slot + 1) & mask
+        }
+        entries[slot] = Entry(task: task, process: process)
         count += 1
     }
 
