@@ -15,12 +15,12 @@ static inline void *_Nullable ember_current_worker(void) { return ember_tls_work
 static inline void ember_set_current_worker(void *_Nullable worker) { ember_tls_worker = worker; }
 
 /// Set just before a process spawns another, so that the scheduler puts the
-/// job it is about to be handed at the back of the run queue instead of in the
-/// "run next" slot (which is for processes woken by a message).
-extern __thread int ember_tls_enqueue_at_back __attribute__((tls_model("initial-exec")));
+/// job it is about to be handed in the run queue, as a new process's, instead
+/// of in the "run next" slot (which is for processes woken by a message).
+extern __thread int ember_tls_enqueue_new __attribute__((tls_model("initial-exec")));
 
-static inline int ember_take_enqueue_at_back(void) { int y = ember_tls_enqueue_at_back; ember_tls_enqueue_at_back = 0; return y; }
-static inline void ember_set_enqueue_at_back(void) { ember_tls_enqueue_at_back = 1; }
+static inline int ember_take_enqueue_new(void) { int y = ember_tls_enqueue_new; ember_tls_enqueue_new = 0; return y; }
+static inline void ember_set_enqueue_new(void) { ember_tls_enqueue_new = 1; }
 
 /// Set around the start of a dormant process's new task, so that the
 /// scheduler knows the job it is about to be handed is a process's: only

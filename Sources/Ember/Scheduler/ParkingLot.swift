@@ -109,7 +109,7 @@ extension Scheduler {
         if useGlobalExecutor {
             globalConcurrentExecutor.enqueue(ExecutorJob(job))
         } else {
-            Runtime.shared.scheduler.enqueue(job, isProcess: true, atBack: false)
+            Runtime.shared.scheduler.enqueue(job, isProcess: true, isNew: false)
         }
     }
 }

@@ -72,17 +72,18 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     }
 
     func enqueue(_ job: UnownedJob) {
-        enqueue(job, isProcess: ember_take_enqueue_process() != 0, atBack: ember_take_enqueue_at_back() != 0)
+        enqueue(job, isProcess: ember_take_enqueue_process() != 0, isNew: ember_take_enqueue_new() != 0)
     }
 
     /// Enqueues `job`: a process's if `isProcess` (only those may run in a
-    /// hand-off), at the back of this worker's queue if `atBack`, otherwise
-    /// in its run-next slot; in the global queue off this scheduler's workers.
-    func enqueue(_ job: UnownedJob, isProcess: Bool, atBack: Bool) {
+    /// hand-off), in this worker's queue if `isNew` (a new process's: see
+    /// ``RunQueue``), otherwise in its run-next slot; in the global queue off
+    /// this scheduler's workers.
+    func enqueue(_ job: UnownedJob, isProcess: Bool, isNew: Bool) {
         let local = Worker.withCurrent { worker in
             guard worker.belongs(to: self) else { return false }
-            if atBack {
-                worker.pushAtBack(job)
+            if isNew {
+                worker.pushNew(job)
             } else {
                 worker.pushNext(job, isProcess: isProcess)
             }
@@ -198,9 +199,9 @@ extension Scheduler {
         await ParkingLot.shared.park()
     }
 
-    /// Starts a task for a new process. Like the BEAM (and Tokio), a new
-    /// process waits its turn at the back of the queue: the "run next" slot is
-    /// for processes woken by a message.
+    /// Starts a task for a new process. It waits in the run queue, ahead of
+    /// the jobs there that are not new (see ``RunQueue``): the "run next"
+    /// slot is for processes woken by a message.
     ///
     /// Generic, throwing and `@isolated(any)` to match the operation type
     /// `Task` hands to the runtime exactly: a closure passed straight through
@@ -210,9 +211,9 @@ extension Scheduler {
     func start<Success: Sendable>(
         _ operation: sending @escaping @isolated(any) () async throws -> Success
     ) -> Swift.Task<Success, any Error> {
-        if Worker.withCurrent({ $0.belongs(to: self) }) == true { ember_set_enqueue_at_back() }
+        if Worker.withCurrent({ $0.belongs(to: self) }) == true { ember_set_enqueue_new() }
         let task = startWoken(operation)
-        ember_take_enqueue_at_back()
+        ember_take_enqueue_new()
         return task
     }
 

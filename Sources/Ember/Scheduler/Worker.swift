@@ -35,7 +35,7 @@ final class Worker: @unchecked Sendable {
     private(set) var hostsProcesses = false
     /// Guards `jobs`, which thieves take from (see `withQueue`).
     private let queueLock = FutexLock()
-    @exclusivity(unchecked) private var jobs = Deque<UnownedJob>()
+    @exclusivity(unchecked) private var jobs = RunQueue<UnownedJob>()
     private let queued = Atomic<Int>(0)
     // Exclusivity is not checked dynamically on the fields below: only this
     // worker's thread touches them, and they are read on every job.
@@ -243,7 +243,7 @@ final class Worker: @unchecked Sendable {
 
     /// Runs `body` on the queue, under its lock.
     @inline(__always)
-    private func withQueue<Result>(_ body: (inout Deque<UnownedJob>) -> Result) -> Result {
+    private func withQueue<Result>(_ body: (inout RunQueue<UnownedJob>) -> Result) -> Result {
         queueLock.withLock { body(&jobs) }
     }
 
@@ -252,9 +252,17 @@ final class Worker: @unchecked Sendable {
         queued.add(1, ordering: .releasing)
     }
 
+    /// Puts a new process in this worker's queue, to run before the jobs
+    /// waiting there (see ``RunQueue``), where an idle worker may steal it.
+    func pushNew(_ process: UnownedJob) {
+        withQueue { $0.appendNew(process) }
+        queued.add(1, ordering: .releasing)
+        withScheduler { $0.wakeIdleWorker() }
+    }
+
     private func popLocal() -> UnownedJob? {
         guard queued.load(ordering: .acquiring) > 0 else { return nil }
-        let job = withQueue { $0.popFirst() }
+        let job = withQueue { $0.popNext() }
         if job != nil { queued.subtract(1, ordering: .relaxed) }
         return job
     }
@@ -263,18 +271,13 @@ final class Worker: @unchecked Sendable {
     /// returns one job to run.
     func stealHalf(into thief: Worker) -> UnownedJob? {
         guard queued.load(ordering: .acquiring) > 0 else { return nil }
-        var taken: [UnownedJob] = []
-        withQueue { jobs in
-            let n = (jobs.count + 1) / 2
-            guard n > 0 else { return }
-            taken.reserveCapacity(n)
-            for _ in 0..<n { taken.append(jobs.removeFirst()) }
-        }
-        guard let first = taken.first else { return nil }
+        var taken = withQueue { $0.takeHalf() }
+        guard !taken.isEmpty else { return nil }
         queued.subtract(taken.count, ordering: .relaxed)
-        if taken.count > 1 {
-            thief.withQueue { $0.append(contentsOf: taken.dropFirst()) }
-            thief.queued.add(taken.count - 1, ordering: .releasing)
+        let first = taken.popNext()
+        if !taken.isEmpty {
+            thief.withQueue { $0.append(contentsOf: taken) }
+            thief.queued.add(taken.count, ordering: .releasing)
         }
         return first
     }

@@ -1,0 +1,140 @@
+import Synchronization
+import Testing
+
+@testable import Ember
+
+@Suite("Run queue")
+struct RunQueueTests {
+    typealias Queue = RunQueue<String>
+
+    static let interval = Int(Queue.oldestTurnInterval)
+
+    /// Pops `count` jobs.
+    static func pop(_ count: Int, from queue: inout Queue) -> [String?] {
+        (0..<count).map { _ in queue.popNext() }
+    }
+
+    @Test("new processes run ahead of the waiting jobs, which keep their order; each generation in spawn order")
+    func order() {
+        var queue = Queue()
+        queue.append("w1")
+        queue.appendNew("n1")
+        queue.append("w2")
+        queue.appendNew("n2")
+        #expect(queue.count == 4)
+        #expect(queue.popNext() == "n1")
+        // n1 spawns: its children run before n2, which was spawned before them.
+        queue.appendNew("n1.1")
+        queue.appendNew("n1.2")
+        #expect(Self.pop(6, from: &queue) == ["n1.1", "n1.2", "n2", "w1", "w2", nil])
+        #expect(queue.isEmpty)
+    }
+
+    /// Runs `queue`, each process of the chain spawning the next (in a
+    /// generation of its own, on top), until `target` comes up: the jobs
+    /// taken before it, or nil if more than two intervals' worth were.
+    static func jobsBefore(_ target: String, runningChainIn queue: inout Queue) -> Int? {
+        var taken = 0
+        while let job = queue.popNext(), job != target {
+            taken += 1
+            if taken >= 2 * interval { return nil }
+            queue.appendNew("chain")
+        }
+        return taken
+    }
+
+    @Test(
+        "a job beneath a chain of new processes, each spawning the next, runs within two intervals",
+        arguments: ["a waiting job", "a new process spawned with the chain's first"])
+    func jobNotStarvedByChain(_ target: String) throws {
+        var queue = Queue()
+        queue.appendNew("chain")
+        // One generation with the chain's first: the chain runs first.
+        if target.hasPrefix("a new") { queue.appendNew(target) } else { queue.append(target) }
+        let taken = try #require(Self.jobsBefore(target, runningChainIn: &queue))
+        #expect(taken >= Self.interval - 1, "\(target) went first: the chain had no precedence")
+    }
+
+    @Test("the oldest turns alternate between the oldest waiting job and the deepest new process")
+    func oldestTurnsAlternate() {
+        var queue = Queue()
+        for index in 0..<4 { queue.append("w\(index)") }
+        // One generation: the chain runs first, the deep ones wait beneath it.
+        queue.appendNew("chain")
+        for index in 0..<4 { queue.appendNew("deep\(index)") }
+        var popped: [String] = []
+        while popped.count < 4 * Self.interval, let job = queue.popNext() {
+            popped.append(job)
+            if job == "chain" { queue.appendNew("chain") }
+        }
+        let turns = stride(from: Self.interval - 1, to: popped.count, by: Self.interval).map { popped[$0] }
+        #expect(turns == ["deep3", "w0", "deep2", "w1"])
+        #expect(popped.filter { $0 == "chain" }.count == 4 * Self.interval - 4)
+    }
+
+    @Test("a thief takes the older half of each kind of job: waiting jobs after its own, new processes on top")
+    func takeHalf() {
+        var victim = Queue()
+        for index in 0..<3 { victim.append("w\(index)") }
+        for index in 0..<4 { victim.appendNew("n\(index)") }
+        var half = victim.takeHalf()
+        #expect(half.count == 4)
+        #expect(victim.count == 3)
+        var thief = Queue()
+        thief.append("own-w")
+        thief.appendNew("own-n")
+        thief.append(contentsOf: half)
+        #expect(Self.pop(6, from: &thief) == ["n2", "n3", "own-n", "own-w", "w0", "w1"])
+        #expect(Self.pop(4, from: &victim) == ["n0", "n1", "w2", nil])
+        #expect(half.popNext() == "n2")
+    }
+
+    @Test("a tree of processes, each waiting for its children's answers, runs depth first")
+    func treeRunsDepthFirst() async throws {
+        // Oldest first, all 11,111 processes of this tree would be spawned
+        // before the first leaf runs.
+        final class Census: Sendable {
+            let live = Atomic<Int>(0)
+            let peak = Atomic<Int>(0)
+
+            func enter() {
+                let now = live.add(1, ordering: .relaxed).newValue
+                var seen = peak.load(ordering: .relaxed)
+                while now > seen {
+                    let (exchanged, original) = peak.compareExchange(
+                        expected: seen, desired: now, ordering: .relaxed)
+                    if exchanged { break }
+                    seen = original
+                }
+            }
+
+            func leave() { live.subtract(1, ordering: .relaxed) }
+        }
+        // A process counts from its spawn to its end.
+        @Sendable func node(_ census: Census, parent: Pid, size: Int) async throws {
+            defer { census.leave() }
+            guard size > 1 else {
+                send(parent, 1)
+                return
+            }
+            let me = try Pid.current
+            for _ in 0..<10 {
+                census.enter()
+                spawn { try await node(census, parent: me, size: size / 10) }
+            }
+            var sum = 0
+            for _ in 0..<10 { sum += try await receive(Int.self) }
+            send(parent, sum)
+        }
+        let census = Census()
+        let leaves = try await withProcess { () -> Int in
+            let me = try Pid.current
+            census.enter()
+            spawn { try await node(census, parent: me, size: 10_000) }
+            return try await receive(Int.self, after: 60_000) ?? -1
+        }
+        #expect(leaves == 10_000)
+        let peak = census.peak.load(ordering: .relaxed)
+        #expect(peak < 2_000, "\(peak) of the tree's 11,111 processes were alive at once")
+    }
+}
