@@ -143,7 +143,7 @@ struct ProcessStorageTests {
             same.append(try Pid.current == me)
             await Swift.Task.yield()
             same.append(try Pid.current == me)
-            let owner = Runtime.shared.owners.process(of: taskIdentity())
+            let owner = Runtime.shared.withOwners { $0.process(of: taskIdentity()) }
             return (same, owner?.toOpaque() == me.cell.map { Unmanaged.passUnretained($0).toOpaque() })
         }
         #expect(same == [true, true, true])

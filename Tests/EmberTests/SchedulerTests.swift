@@ -82,4 +82,17 @@ struct SchedulerTests {
         // `laterPatience` of them, and gets its turn within the streak limit.
         #expect(waited >= 0 && waited <= Worker.laterPatience, "the lingering task waited \(waited) round trips of the pair")
     }
+
+    @Test("each worker spreads its spawns over shards of its own", arguments: [1, 2, 3, 7, 64, 100])
+    func sharesApart(workers: Int) {
+        let count = 64
+        let shares = (0..<workers).map { Worker.share(of: $0, among: workers, over: count) }
+        for share in shares {
+            #expect(!share.isEmpty && share.lowerBound >= 0 && share.upperBound <= count)
+        }
+        if workers <= count {
+            #expect(shares.reduce(0) { $0 + $1.count } == count / workers * workers)
+            for (a, b) in zip(shares, shares.dropFirst()) { #expect(a.upperBound == b.lowerBound) }
+        }
+    }
 }

@@ -116,7 +116,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
         }
         // Found, the entry is this task's own: its process is alive while
         // the task runs (see `TaskOwners`).
-        guard let found = Runtime.shared.owners.process(of: task) else { return nil }
+        guard let found = Runtime.shared.withOwners({ $0.process(of: task) }) else { return nil }
         return try found._withUnsafeGuaranteedRef { cell in
             Worker.withCurrent { $0.noteRunning(cell, task: task) }
             return try body(cell)
@@ -365,7 +365,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     /// finds its process from here on (see ``current``).
     @inline(never)
     private func beginOwnership() {
-        Runtime.shared.owners.insert(taskIdentity(), self)
+        Runtime.shared.withOwners { $0.insert(taskIdentity(), self) }
         noteRunning()
     }
 
@@ -374,7 +374,7 @@ final class ProcessCell: @unchecked Sendable, TimerTarget {
     @inline(never)
     private func endOwnership() {
         Worker.withCurrent { $0.forgetRunning() }
-        Runtime.shared.owners.remove(taskIdentity())
+        Runtime.shared.withOwners { $0.remove(taskIdentity()) }
     }
 
     /// After a task's body: the process exits, with the reason the body gave,

@@ -8,55 +8,75 @@ import Synchronization
 /// Spawning and exiting index a slot rather than hash into a dictionary, and
 /// freed slots are reused first: ids stay small and a slot costs 16 bytes.
 ///
-/// Sharded so that spawns on different cores do not contend for one lock.
+/// Sharded so that spawns on different cores do not contend for one lock:
+/// each scheduler thread spawns into shards of its own (see
+/// `Worker.spread(over:)`), and nothing else is shared, not even a count,
+/// so spawns and exits on one core leave the other core's cache lines alone.
 final class ProcessTable: Sendable {
     private static let shardBits: UInt32 = 6
     private static let shardMask: UInt32 = (1 << shardBits) - 1
 
-    private let shards: [Shard] = (0...shardMask).map { Shard(index: $0) }
-    /// Spreads spawns over the shards.
+    /// Held unretained (retained once here, released in `deinit`) and lent
+    /// with `withShard`: a shard's reference count, bumped at each use,
+    /// would be one more cache line for the cores to share.
+    private let shards: [Unmanaged<Shard>] = (0...shardMask).map { .passRetained(Shard(index: $0)) }
+    /// Spreads the spawns of threads that are not the scheduler's.
     private let nextShard = Atomic<UInt32>(0)
-    private let live = Atomic<Int>(0)
 
-    var count: Int { live.load(ordering: .relaxed) }
+    deinit {
+        for shard in shards { shard.release() }
+    }
+
+    @inline(__always)
+    private func withShard<Result>(_ index: Int, _ body: (Shard) -> Result) -> Result {
+        shards[index]._withUnsafeGuaranteedRef(body)
+    }
+
+    /// The live processes: a sum over the shards.
+    var count: Int {
+        shards.indices.reduce(0) { sum, index in sum + withShard(index) { $0.slots.withLock(\.liveCount) } }
+    }
 
     /// Adds the process that `make` creates with the id and serial of a free slot.
     func add(_ make: (_ id: UInt32, _ serial: UInt32) -> ProcessCell) -> ProcessCell {
-        let shard = shards[Int(nextShard.wrappingAdd(1, ordering: .relaxed).oldValue & Self.shardMask)]
-        let cell = shard.slots.withLock { slots in
-            let (index, serial) = slots.take()
-            // Not reachable: 2^26 slots in each of 64 shards are 4 billion live processes.
-            precondition(index >> (32 - Self.shardBits) == 0, "Ember's process table is full")
-            let cell = make(UInt32(index) << Self.shardBits | shard.index, serial)
-            slots.entries[index].cell = cell
-            return cell
+        let spread = Worker.withCurrent { $0.spread(over: Int(Self.shardMask) + 1) }
+        return withShard(spread ?? Int(nextShard.wrappingAdd(1, ordering: .relaxed).oldValue & Self.shardMask)) { shard in
+            shard.slots.withLock { slots in
+                let (index, serial) = slots.take()
+                // Not reachable: 2^26 slots in each of 64 shards are 4 billion live processes.
+                precondition(index >> (32 - Self.shardBits) == 0, "Ember's process table is full")
+                let cell = make(UInt32(index) << Self.shardBits | shard.index, serial)
+                slots.entries[index].cell = cell
+                return cell
+            }
         }
-        live.add(1, ordering: .relaxed)
-        return cell
     }
 
     /// Removes an exited process.
     func remove(_ cell: ProcessCell) {
-        let removed = shards[Int(cell.id & Self.shardMask)].slots.withLock {
-            $0.release(index: Int(cell.id >> Self.shardBits), serial: cell.serial)
+        withShard(Int(cell.id & Self.shardMask)) { shard in
+            shard.slots.withLock { $0.release(index: Int(cell.id >> Self.shardBits), serial: cell.serial) }
         }
-        if removed { live.subtract(1, ordering: .relaxed) }
     }
 
     /// The live process with this id and serial, if there is one.
     func lookup(id: UInt32, serial: UInt32) -> ProcessCell? {
-        shards[Int(id & Self.shardMask)].slots.withLock { slots in
-            let index = Int(id >> Self.shardBits)
-            guard index < slots.entries.count, slots.entries[index].serial == serial else { return nil }
-            return slots.entries[index].cell
+        withShard(Int(id & Self.shardMask)) { shard in
+            shard.slots.withLock { slots in
+                let index = Int(id >> Self.shardBits)
+                guard index < slots.entries.count, slots.entries[index].serial == serial else { return nil }
+                return slots.entries[index].cell
+            }
         }
     }
 
     /// Every live process.
     func all() -> [ProcessCell] {
         var cells: [ProcessCell] = []
-        for shard in shards {
-            shard.slots.withLock { cells.append(contentsOf: $0.entries.lazy.compactMap(\.cell)) }
+        for index in shards.indices {
+            withShard(index) { shard in
+                shard.slots.withLock { cells.append(contentsOf: $0.entries.lazy.compactMap(\.cell)) }
+            }
         }
         return cells
     }
@@ -82,6 +102,9 @@ private struct Slots {
     /// Free slots, the last freed on top: it is reused first, while still in cache.
     private var free: [UInt32] = []
 
+    /// Slots in use (slot 0 never is).
+    var liveCount: Int { entries.count - 1 - free.count }
+
     /// A free slot's index and the serial its next process gets.
     mutating func take() -> (index: Int, serial: UInt32) {
         if let index = free.popLast() {
@@ -92,12 +115,10 @@ private struct Slots {
         return (entries.count - 1, 0)
     }
 
-    /// Frees the slot of the process with `serial`. Returns false if that
-    /// process is not in it.
-    mutating func release(index: Int, serial: UInt32) -> Bool {
-        guard index < entries.count, entries[index].serial == serial, entries[index].cell != nil else { return false }
+    /// Frees the slot of the process with `serial`, if that process is in it.
+    mutating func release(index: Int, serial: UInt32) {
+        guard index < entries.count, entries[index].serial == serial, entries[index].cell != nil else { return }
         entries[index].cell = nil
         free.append(UInt32(index))
-        return true
     }
 }

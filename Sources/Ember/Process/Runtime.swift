@@ -18,8 +18,17 @@ final class Runtime: Sendable {
     private let table = ProcessTable()
     private let nextReference = Atomic<UInt64>(1)
     let names = Mutex<[Atom: ProcessCell]>([:])
-    /// The process each running process task belongs to.
-    let owners = TaskOwners()
+    /// The process each running process task belongs to. Retained for ever
+    /// (the runtime lives as long as the program) and lent with
+    /// ``withOwners(_:)``: its reference count, bumped at each use, would be
+    /// a cache line for the cores to pass back and forth at every process's
+    /// start and end.
+    private let owners = Unmanaged.passRetained(TaskOwners())
+
+    @inline(__always)
+    func withOwners<Result>(_ body: (TaskOwners) -> Result) -> Result {
+        owners._withUnsafeGuaranteedRef(body)
+    }
 
     private init(schedulers: Int) {
         scheduler = Scheduler(

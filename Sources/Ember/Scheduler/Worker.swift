@@ -83,6 +83,33 @@ final class Worker: @unchecked Sendable {
         runningCell = nil
     }
 
+    /// The workers of this worker's scheduler, copied in start(on:).
+    private var workerCount = 1
+    /// Where ``spread(over:)`` is in this worker's share.
+    @exclusivity(unchecked) private var spreadCursor = 0
+
+    /// An index in `0..<count`, the next one of this worker's own share of
+    /// that range at each call (see ``share(of:among:over:)``): the calling
+    /// thread spreads its use of sharded state over shards that no other
+    /// worker picks, so that their cache lines stay with its core. On the
+    /// worker's own thread only.
+    @inline(__always)
+    func spread(over count: Int) -> Int {
+        let share = Self.share(of: index, among: workerCount, over: count)
+        spreadCursor = spreadCursor + 1 < share.count ? spreadCursor + 1 : 0
+        return share.lowerBound + spreadCursor
+    }
+
+    /// Worker `index`'s share of `0..<count`, among `workers`: consecutive
+    /// indices, a `count / workers` of them, apart from the other workers'
+    /// (when there are more workers than indices, one index, shared).
+    @inline(__always)
+    static func share(of index: Int, among workers: Int, over count: Int) -> Range<Int> {
+        guard workers <= count else { return index % count..<index % count + 1 }
+        let size = count / workers
+        return index * size..<(index + 1) * size
+    }
+
     init(index: Int) {
         self.index = index
         self.rng = 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1)
@@ -168,6 +195,7 @@ final class Worker: @unchecked Sendable {
         schedulerRef = .passUnretained(scheduler)
         runsGlobalExecutorJobs = scheduler.isGlobalExecutor
         hostsProcesses = scheduler.hostsProcesses
+        workerCount = scheduler.workers.count
         let context = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { raw in
