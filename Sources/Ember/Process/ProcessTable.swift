@@ -32,7 +32,10 @@ final class ProcessTable: Sendable {
         shards[index]._withUnsafeGuaranteedRef(body)
     }
 
-    /// The live processes: a sum over the shards.
+    /// The live processes: a sum over the shards, read one by one, so
+    /// approximate while processes spawn and exit (one spawned into a shard
+    /// already read is not counted; with only exits, the sum is never below
+    /// the true count).
     var count: Int {
         shards.indices.reduce(0) { sum, index in sum + withShard(index) { $0.slots.withLock(\.liveCount) } }
     }
@@ -43,7 +46,8 @@ final class ProcessTable: Sendable {
         return withShard(spread ?? Int(nextShard.wrappingAdd(1, ordering: .relaxed).oldValue & Self.shardMask)) { shard in
             shard.slots.withLock { slots in
                 let (index, serial) = slots.take()
-                // Not reachable: 2^26 slots in each of 64 shards are 4 billion live processes.
+                // Not reachable: 2^26 slots in each shard are 67 million live
+                // processes spawned by one thread (all of them, with 64 threads or more).
                 precondition(index >> (32 - Self.shardBits) == 0, "Ember's process table is full")
                 let cell = make(UInt32(index) << Self.shardBits | shard.index, serial)
                 slots.entries[index].cell = cell

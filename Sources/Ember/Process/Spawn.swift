@@ -111,7 +111,9 @@ extension ProcessCell {
 /// The pids of all live processes on this node (Elixir's `Process.list/0`).
 public func processes() -> [Pid] { Runtime.shared.processes() }
 
-/// How many processes are alive on this node.
+/// How many processes are alive on this node: exact when none spawns or
+/// exits meanwhile, approximate while they do (the count is a sum taken
+/// piece by piece).
 public var processCount: Int { Runtime.shared.processCount }
 
 /// Lets other processes run before the caller continues. A long computation

@@ -18,9 +18,9 @@ import DequeModule
 /// slot) keep their order of arrival. No job waits for ever: every
 /// ``oldestTurnInterval`` jobs, by turns, the oldest waiting job or the
 /// deepest new process (of the oldest generation) runs instead. So a job
-/// waits at most twice that interval per job ahead of it (or beneath it),
-/// however fast new processes come: a chain of processes each spawning the
-/// next cannot starve the rest.
+/// with k jobs ahead of it (or beneath it) runs within 2 × interval × (k + 1)
+/// jobs taken, however fast new processes come: a chain of processes each
+/// spawning the next cannot starve the rest.
 ///
 /// A pure value, under the worker's queue lock; generic so that the tests
 /// can drive it with plain values.
@@ -64,7 +64,9 @@ struct RunQueue<Job> {
     /// The job to run next: the first process of the newest generation,
     /// else the oldest waiting job; on the oldest's turn (see above), the
     /// oldest waiting job or the deepest new process.
-    mutating func popNext() -> Job? {
+    mutating func take() -> Job? {
+        // Only jobs taken count: a thief may have emptied the queue.
+        guard !isEmpty else { return nil }
         taken &+= 1
         stackNewest()
         guard taken % Self.oldestTurnInterval == 0 else {
@@ -76,15 +78,17 @@ struct RunQueue<Job> {
         return unstarted.popFirst() ?? waiting.popFirst()
     }
 
-    /// Takes the older half of each kind of job, for a thief: the deepest
-    /// new processes, of the oldest generations, are the roots of the
+    /// Takes half the jobs (rounded up), for a thief: the older half of the
+    /// waiting jobs, then as many of the deepest new processes as make up
+    /// the half. Those, of the oldest generations, are the roots of the
     /// largest subtrees, the most work to move for one steal.
     mutating func takeHalf() -> RunQueue {
         stackNewest()
+        let total = (count + 1) / 2
         var half = RunQueue()
         half.waiting.append(contentsOf: waiting.prefix((waiting.count + 1) / 2))
         waiting.removeFirst(half.waiting.count)
-        half.unstarted.append(contentsOf: unstarted.prefix((unstarted.count + 1) / 2))
+        half.unstarted.append(contentsOf: unstarted.prefix(total - half.waiting.count))
         unstarted.removeFirst(half.unstarted.count)
         return half
     }

@@ -12,9 +12,9 @@ import Darwin
 
 /// One scheduler thread with its run queue.
 final class Worker: @unchecked Sendable {
-    // @unchecked Sendable: `next`, `later`, `nextStreak`, `laterPassed`, `jobTask`, `runningCell`, `rng` and `tick` are touched only
-    // by this worker's own thread; `jobs` is touched only under `queueLock`; `schedulerRef`,
-    // `runsGlobalExecutorJobs` and `hostsProcesses` are set once before the thread starts.
+    // @unchecked Sendable: `next`, `later`, `nextStreak`, `laterPassed`, `jobTask`, `runningCell`, `rng`, `tick` and
+    // `spreadCursor` are touched only by this worker's own thread; `jobs` is touched only under `queueLock`;
+    // `schedulerRef`, `runsGlobalExecutorJobs`, `hostsProcesses` and `workerCount` are set once before the thread starts.
 
     /// How many jobs in a row may run from the `next` slot before it is
     /// demoted to the back of the queue; keeps two processes playing
@@ -84,7 +84,7 @@ final class Worker: @unchecked Sendable {
     }
 
     /// The workers of this worker's scheduler, copied in start(on:).
-    private var workerCount = 1
+    @exclusivity(unchecked) private var workerCount = 1
     /// Where ``spread(over:)`` is in this worker's share.
     @exclusivity(unchecked) private var spreadCursor = 0
 
@@ -101,13 +101,12 @@ final class Worker: @unchecked Sendable {
     }
 
     /// Worker `index`'s share of `0..<count`, among `workers`: consecutive
-    /// indices, a `count / workers` of them, apart from the other workers'
-    /// (when there are more workers than indices, one index, shared).
+    /// indices apart from the other workers', which together cover the
+    /// range (when there are more workers than indices, one index, shared).
     @inline(__always)
     static func share(of index: Int, among workers: Int, over count: Int) -> Range<Int> {
         guard workers <= count else { return index % count..<index % count + 1 }
-        let size = count / workers
-        return index * size..<(index + 1) * size
+        return index * count / workers..<(index + 1) * count / workers
     }
 
     init(index: Int) {
@@ -290,7 +289,7 @@ final class Worker: @unchecked Sendable {
 
     private func popLocal() -> UnownedJob? {
         guard queued.load(ordering: .acquiring) > 0 else { return nil }
-        let job = withQueue { $0.popNext() }
+        let job = withQueue { $0.take() }
         if job != nil { queued.subtract(1, ordering: .relaxed) }
         return job
     }
@@ -299,13 +298,13 @@ final class Worker: @unchecked Sendable {
     /// returns one job to run.
     func stealHalf(into thief: Worker) -> UnownedJob? {
         guard queued.load(ordering: .acquiring) > 0 else { return nil }
-        var taken = withQueue { $0.takeHalf() }
-        guard !taken.isEmpty else { return nil }
-        queued.subtract(taken.count, ordering: .relaxed)
-        let first = taken.popNext()
-        if !taken.isEmpty {
-            thief.withQueue { $0.append(contentsOf: taken) }
-            thief.queued.add(taken.count, ordering: .releasing)
+        var stolen = withQueue { $0.takeHalf() }
+        guard !stolen.isEmpty else { return nil }
+        queued.subtract(stolen.count, ordering: .relaxed)
+        let first = stolen.take()
+        if !stolen.isEmpty {
+            thief.withQueue { $0.append(contentsOf: stolen) }
+            thief.queued.add(stolen.count, ordering: .releasing)
         }
         return first
     }
