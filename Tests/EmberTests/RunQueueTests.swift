@@ -7,14 +7,14 @@ import Testing
 struct RunQueueTests {
     typealias Queue = RunQueue<String>
 
-    static let interval = Int(Queue.oldestTurnInterval)
+    static let interval = Int(Queue.deepestTurnInterval)
 
     /// Pops `count` jobs.
     static func pop(_ count: Int, from queue: inout Queue) -> [String?] {
         (0..<count).map { _ in queue.take() }
     }
 
-    @Test("new processes run ahead of the waiting jobs, which keep their order; each generation in spawn order")
+    @Test("new processes take turns with the waiting jobs, which keep their order; each generation runs in spawn order")
     func order() {
         var queue = Queue()
         queue.append("w1")
@@ -26,7 +26,7 @@ struct RunQueueTests {
         // n1 spawns: its children run before n2, which was spawned before them.
         queue.appendNew("n1.1")
         queue.appendNew("n1.2")
-        #expect(Self.pop(6, from: &queue) == ["n1.1", "n1.2", "n2", "w1", "w2", nil])
+        #expect(Self.pop(6, from: &queue) == ["w1", "n1.1", "w2", "n1.2", "n2", nil])
         #expect(queue.isEmpty)
     }
 
@@ -44,32 +44,32 @@ struct RunQueueTests {
     }
 
     @Test(
-        "a job beneath a chain of new processes, each spawning the next, runs within two intervals",
-        arguments: ["a waiting job", "a new process spawned with the chain's first"])
-    func jobNotStarvedByChain(_ target: String) throws {
+        "a job beneath a chain of new processes, each spawning the next, gets its turn",
+        arguments: zip(["a waiting job", "a new process spawned with the chain's first"], [1, interval - 1]))
+    func jobNotStarvedByChain(_ target: String, jobsBefore expected: Int) throws {
         var queue = Queue()
         queue.appendNew("chain")
         // One generation with the chain's first: the chain runs first.
         if target.hasPrefix("a new") { queue.appendNew(target) } else { queue.append(target) }
         let taken = try #require(Self.jobsBefore(target, runningChainIn: &queue))
-        #expect(taken >= Self.interval - 1, "\(target) went first: the chain had no precedence")
+        #expect(taken == expected)
     }
 
-    @Test("the oldest turns alternate between the oldest waiting job and the deepest new process")
-    func oldestTurnsAlternate() {
+    @Test("waiting jobs get every other turn and the deepest new process every 64th, behind a chain of new processes")
+    func turns() {
         var queue = Queue()
         for index in 0..<4 { queue.append("w\(index)") }
         // One generation: the chain runs first, the deep ones wait beneath it.
         queue.appendNew("chain")
         for index in 0..<4 { queue.appendNew("deep\(index)") }
         var popped: [String] = []
-        while popped.count < 4 * Self.interval, let job = queue.take() {
+        while popped.count < 2 * Self.interval, let job = queue.take() {
             popped.append(job)
             if job == "chain" { queue.appendNew("chain") }
         }
-        let turns = stride(from: Self.interval - 1, to: popped.count, by: Self.interval).map { popped[$0] }
-        #expect(turns == ["deep3", "w0", "deep2", "w1"])
-        #expect(popped.filter { $0 == "chain" }.count == 4 * Self.interval - 4)
+        #expect(Array(popped.prefix(8)) == ["chain", "w0", "chain", "w1", "chain", "w2", "chain", "w3"])
+        #expect(popped[Self.interval - 1] == "deep3" && popped[2 * Self.interval - 1] == "deep2")
+        #expect(popped.filter { $0 == "chain" }.count == 2 * Self.interval - 6)
     }
 
     @Test("a thief takes the older half of each kind of job: waiting jobs after its own, new processes on top")
@@ -84,8 +84,8 @@ struct RunQueueTests {
         thief.append("own-w")
         thief.appendNew("own-n")
         thief.append(contentsOf: half)
-        #expect(Self.pop(6, from: &thief) == ["n2", "n3", "own-n", "own-w", "w0", "w1"])
-        #expect(Self.pop(4, from: &victim) == ["n0", "n1", "w2", nil])
+        #expect(Self.pop(6, from: &thief) == ["n2", "own-w", "n3", "w0", "own-n", "w1"])
+        #expect(Self.pop(4, from: &victim) == ["n0", "w2", "n1", nil])
         #expect(half.take() == "n2")
     }
 

@@ -14,13 +14,15 @@ import DequeModule
 /// processes lives whole before its leaves answer: skynet peaked at 600 MB
 /// and spent a third of its time in page faults on fresh memory.
 ///
-/// Waiting jobs (processes that yield, or were displaced from the next
-/// slot) keep their order of arrival. No job waits for ever: every
-/// ``oldestTurnInterval`` jobs, by turns, the oldest waiting job or the
-/// deepest new process (of the oldest generation) runs instead. So a job
-/// with k jobs ahead of it (or beneath it) runs within 2 × interval × (k + 1)
-/// jobs taken, however fast new processes come: a chain of processes each
-/// spawning the next cannot starve the rest.
+/// Waiting jobs (processes that yield, or were woken and then displaced
+/// from the next slot) keep their order of arrival, and take turns with new
+/// processes: while both kinds are queued, every other job is the oldest
+/// waiting one. A process woken by a message so waits for about twice the
+/// jobs ahead of it, however many new processes come, and a chain of
+/// processes each spawning the next cannot starve it. Every
+/// ``deepestTurnInterval``-th job is the deepest new process (of the oldest
+/// generation), so that one beneath such a chain runs too: a new process
+/// with b others beneath it runs within interval × (b + 1) jobs taken.
 ///
 /// A pure value, under the worker's queue lock; generic so that the tests
 /// can drive it with plain values.
@@ -33,12 +35,13 @@ struct RunQueue<Job> {
     /// The newest generation of new processes, in the order they were
     /// spawned: moved onto `unstarted` when the next job is taken.
     private var newest: [Job] = []
-    /// Jobs taken, counted to give the oldest their turns.
+    /// Jobs taken, counted to give the deepest new process its turns.
     private var taken: UInt32 = 0
+    /// The last job taken was a new process: a waiting job goes next.
+    private var waitingGoesNext = false
 
-    /// How often (in jobs taken) the oldest waiting job or the deepest new
-    /// process goes first.
-    static var oldestTurnInterval: UInt32 { 64 }
+    /// How often (in jobs taken) the deepest new process goes first.
+    static var deepestTurnInterval: UInt32 { 64 }
 
     var count: Int { waiting.count + unstarted.count + newest.count }
 
@@ -61,21 +64,22 @@ struct RunQueue<Job> {
         newest.removeAll(keepingCapacity: true)
     }
 
-    /// The job to run next: the first process of the newest generation,
-    /// else the oldest waiting job; on the oldest's turn (see above), the
-    /// oldest waiting job or the deepest new process.
+    /// The job to run next: the deepest new process on its turn (see
+    /// above); else the oldest waiting job if the last job was a new
+    /// process, or if no new process is queued; else the first process of
+    /// the newest generation.
     mutating func take() -> Job? {
         // Only jobs taken count: a thief may have emptied the queue.
         guard !isEmpty else { return nil }
         taken &+= 1
         stackNewest()
-        guard taken % Self.oldestTurnInterval == 0 else {
-            return unstarted.popLast() ?? waiting.popFirst()
+        if taken % Self.deepestTurnInterval == 0, let deepest = unstarted.popFirst() { return deepest }
+        if !waiting.isEmpty && (waitingGoesNext || unstarted.isEmpty) {
+            waitingGoesNext = false
+            return waiting.popFirst()
         }
-        if taken / Self.oldestTurnInterval % 2 == 0 {
-            return waiting.popFirst() ?? unstarted.popFirst()
-        }
-        return unstarted.popFirst() ?? waiting.popFirst()
+        waitingGoesNext = true
+        return unstarted.popLast()
     }
 
     /// Takes half the jobs (rounded up), for a thief: the older half of the
