@@ -16,34 +16,22 @@ final class ProcessTable: Sendable {
     private static let shardBits: UInt32 = 6
     private static let shardMask: UInt32 = (1 << shardBits) - 1
 
-    /// Held unretained (retained once here, released in `deinit`) and lent
-    /// with `withShard`: a shard's reference count, bumped at each use,
-    /// would be one more cache line for the cores to share.
-    private let shards: [Unmanaged<Shard>] = (0...shardMask).map { .passRetained(Shard(index: $0)) }
+    private let shards = UnretainedShards(count: Int(shardMask) + 1) { Shard(index: UInt32($0)) }
     /// Spreads the spawns of threads that are not the scheduler's.
     private let nextShard = Atomic<UInt32>(0)
-
-    deinit {
-        for shard in shards { shard.release() }
-    }
-
-    @inline(__always)
-    private func withShard<Result>(_ index: Int, _ body: (Shard) -> Result) -> Result {
-        shards[index]._withUnsafeGuaranteedRef(body)
-    }
 
     /// The live processes: a sum over the shards, read one by one, so
     /// approximate while processes spawn and exit (one spawned into a shard
     /// already read is not counted; with only exits, the sum is never below
     /// the true count).
     var count: Int {
-        shards.indices.reduce(0) { sum, index in sum + withShard(index) { $0.slots.withLock(\.liveCount) } }
+        shards.indices.reduce(0) { sum, index in sum + shards.withShard(index) { $0.slots.withLock(\.liveCount) } }
     }
 
     /// Adds the process that `make` creates with the id and serial of a free slot.
     func add(_ make: (_ id: UInt32, _ serial: UInt32) -> ProcessCell) -> ProcessCell {
         let spread = Worker.withCurrent { $0.spread(over: Int(Self.shardMask) + 1) }
-        return withShard(spread ?? Int(nextShard.wrappingAdd(1, ordering: .relaxed).oldValue & Self.shardMask)) { shard in
+        return shards.withShard(spread ?? Int(nextShard.wrappingAdd(1, ordering: .relaxed).oldValue & Self.shardMask)) { shard in
             shard.slots.withLock { slots in
                 let (index, serial) = slots.take()
                 // Not reachable: 2^26 slots in each shard are 67 million live
@@ -58,14 +46,14 @@ final class ProcessTable: Sendable {
 
     /// Removes an exited process.
     func remove(_ cell: ProcessCell) {
-        withShard(Int(cell.id & Self.shardMask)) { shard in
+        shards.withShard(Int(cell.id & Self.shardMask)) { shard in
             shard.slots.withLock { $0.release(index: Int(cell.id >> Self.shardBits), serial: cell.serial) }
         }
     }
 
     /// The live process with this id and serial, if there is one.
     func lookup(id: UInt32, serial: UInt32) -> ProcessCell? {
-        withShard(Int(id & Self.shardMask)) { shard in
+        shards.withShard(Int(id & Self.shardMask)) { shard in
             shard.slots.withLock { slots in
                 let index = Int(id >> Self.shardBits)
                 guard index < slots.entries.count, slots.entries[index].serial == serial else { return nil }
@@ -78,7 +66,7 @@ final class ProcessTable: Sendable {
     func all() -> [ProcessCell] {
         var cells: [ProcessCell] = []
         for index in shards.indices {
-            withShard(index) { shard in
+            shards.withShard(index) { shard in
                 shard.slots.withLock { cells.append(contentsOf: $0.entries.lazy.compactMap(\.cell)) }
             }
         }

@@ -22,15 +22,7 @@ final class TaskOwners: @unchecked Sendable {
     }
 
     private static let shardCount = 64
-    /// Held unretained (retained once here, released in `deinit`) and lent
-    /// with `withShard`: a shard's reference count, bumped at each use,
-    /// would be one more cache line for the cores to pass back and forth at
-    /// every process's start and end.
-    private let shards: [Unmanaged<Shard>] = (0..<TaskOwners.shardCount).map { _ in .passRetained(Shard()) }
-
-    deinit {
-        for shard in shards { shard.release() }
-    }
+    private let shards = UnretainedShards(count: TaskOwners.shardCount) { _ in Shard() }
 
     /// The shard of `task` comes from its address's bits above 2 MB: a
     /// thread allocates from an arena of its own, so the tasks spawned on
@@ -39,7 +31,7 @@ final class TaskOwners: @unchecked Sendable {
     /// allocator, for speed only: any shard would be as correct.)
     @inline(__always)
     private func withShard<Result>(for task: UInt, _ body: (Shard) -> Result) -> Result {
-        shards[Int(truncatingIfNeeded: OwnerTable.mix(task &>> 21) &>> 58)]._withUnsafeGuaranteedRef(body)
+        shards.withShard(Int(truncatingIfNeeded: OwnerTable.mix(task &>> 21) &>> 58), body)
     }
 
     /// Records that `task` runs as `process` (until ``remove(_:)``).

@@ -3,7 +3,7 @@ import DequeModule
 /// A worker's run queue, beside its next and later slots (see `Worker`):
 /// jobs that wait their turn, and new processes that have not run yet.
 ///
-/// New processes go first, and the newest generation first: those spawned
+/// Among new processes the newest generation goes first: those spawned
 /// since the queue last gave out a job run in the order they were spawned,
 /// ahead of the new processes spawned before them. A process that spawns
 /// children and waits for their answers (a tree of them, a parallel map)
@@ -52,7 +52,7 @@ struct RunQueue<Job> {
         waiting.append(job)
     }
 
-    /// Queues a new process, to run before the others (see above).
+    /// Queues a new process, in the newest generation (see above).
     mutating func appendNew(_ job: Job) {
         newest.append(job)
     }
@@ -106,4 +106,3 @@ struct RunQueue<Job> {
         unstarted.append(contentsOf: other.unstarted)
     }
 }
-

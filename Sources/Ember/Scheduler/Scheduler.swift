@@ -199,9 +199,9 @@ extension Scheduler {
         await ParkingLot.shared.park()
     }
 
-    /// Starts a task for a new process. It waits in the run queue, ahead of
-    /// the jobs there that are not new (see ``RunQueue``): the "run next"
-    /// slot is for processes woken by a message.
+    /// Starts a task for a new process. It waits in the run queue among the
+    /// new processes (see ``RunQueue``): the "run next" slot is for
+    /// processes woken by a message.
     ///
     /// Generic, throwing and `@isolated(any)` to match the operation type
     /// `Task` hands to the runtime exactly: a closure passed straight through

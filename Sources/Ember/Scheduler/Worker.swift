@@ -274,16 +274,17 @@ final class Worker: @unchecked Sendable {
         queueLock.withLock { body(&jobs) }
     }
 
-    func pushLocal(_ job: UnownedJob) {
-        withQueue { $0.append(job) }
+    /// Queues `job` as a waiting job, or as a new process's if `isNew`
+    /// (see ``RunQueue``).
+    func pushLocal(_ job: UnownedJob, isNew: Bool = false) {
+        withQueue { isNew ? $0.appendNew(job) : $0.append(job) }
         queued.add(1, ordering: .releasing)
     }
 
-    /// Puts a new process in this worker's queue, to run before the jobs
-    /// waiting there (see ``RunQueue``), where an idle worker may steal it.
+    /// Puts a new process in this worker's queue, among the new ones (see
+    /// ``RunQueue``), where an idle worker may steal it.
     func pushNew(_ process: UnownedJob) {
-        withQueue { $0.appendNew(process) }
-        queued.add(1, ordering: .releasing)
+        pushLocal(process, isNew: true)
         withScheduler { $0.wakeIdleWorker() }
     }
 
